@@ -20,11 +20,14 @@ from kiosk.errors import BawabaError, ConfigError
 
 #: Modules that add subcommands; a missing one is skipped so partial installs still run.
 COMMAND_MODULES = (
-    "kiosk.cli",                # run, demo, config
-    "kiosk.devices.cli",        # devices, barcode
-    "kiosk.offline_queue.cli",  # queue
-    "sync.cli",                 # sync, central
-    "egate.cli",                # mrz, chip, face
+    "kiosk.cli",                  # run, demo, config
+    "kiosk.devices.cli",          # devices list|test|simulate
+    "kiosk.devices.barcode.cli",  # barcode
+    "kiosk.offline_queue.cli",    # queue
+    "sync.cli",                   # sync, central
+    "egate.mrz.cli",              # mrz
+    "egate.chip.cli",             # chip
+    "egate.face.cli",             # face
 )
 
 
