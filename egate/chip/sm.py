@@ -1,0 +1,102 @@
+"""Secure messaging with 3DES session keys (ICAO Doc 9303 Part 11, section 9.8).
+
+A command is protected as: masked CLA, DO87 (0x01 || 3DES-CBC(pad(data))), DO97 (Le),
+DO8E (retail MAC over pad(SSC || pad(header) || DO87 || DO97)); a response as DO87, DO99
+(status word), DO8E.  The send sequence counter increments before every MAC.  Both sides are
+here (terminal: :meth:`SecureMessaging.protect` / :meth:`~SecureMessaging.unprotect`; chip:
+:meth:`~SecureMessaging.unprotect_command` / :meth:`~SecureMessaging.protect_response`).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from egate.chip import crypto, tlv
+from egate.chip.apdu import SW_SM_MISSING, SW_SM_WRONG, Command
+from egate.chip.errors import SecureMessagingError
+
+#: Status words a chip sends *without* SM when secure messaging itself failed.
+SM_FAILURES = (SW_SM_MISSING, SW_SM_WRONG)
+
+
+class SecureMessaging:
+    """One SM session: session keys and the send sequence counter (SSC)."""
+
+    def __init__(self, ks_enc: bytes, ks_mac: bytes, ssc: int) -> None:
+        self.ks_enc, self.ks_mac, self.ssc = ks_enc, ks_mac, ssc
+
+    def _next_ssc(self) -> bytes:
+        self.ssc = (self.ssc + 1) % (1 << 64)
+        return self.ssc.to_bytes(8, "big")
+
+    def _mac(self, ssc: bytes, data: bytes) -> bytes:
+        return crypto.retail_mac(self.ks_mac, crypto.pad(ssc + data))
+
+    def _do87(self, data: bytes) -> bytes:
+        return tlv.encode(0x87, b"\x01" + crypto.tdes_encrypt(self.ks_enc, crypto.pad(data))) if data else b""
+
+    def _open87(self, value: bytes) -> bytes:
+        if not value or value[0] != 0x01 or (len(value) - 1) % 8:
+            raise SecureMessagingError("DO87 is not padding-indicator 01 plus whole blocks")
+        return crypto.unpad(crypto.tdes_decrypt(self.ks_enc, value[1:]))
+
+    @staticmethod
+    def _do97(ne: int | None, extended: bool) -> bytes:
+        if ne is None:
+            return b""
+        return tlv.encode(0x97, (ne % 65536).to_bytes(2, "big") if extended else bytes([ne % 256]))
+
+    # ---- terminal side -------------------------------------------------------------------
+    def protect(self, cmd: Command) -> bytes:
+        """The protected APDU for ``cmd`` (extended length when ``cmd.extended``)."""
+        header = bytes((cmd.cla | 0x0C, cmd.ins, cmd.p1, cmd.p2))
+        extended = cmd.extended or (cmd.ne or 0) > 256
+        body = self._do87(cmd.data) + self._do97(cmd.ne, extended)
+        mac = self._mac(self._next_ssc(), crypto.pad(header) + body)
+        data = body + tlv.encode(0x8E, mac)
+        return Command(header[0], cmd.ins, cmd.p1, cmd.p2, data, 65536 if extended else 256, extended).encode()
+
+    def unprotect(self, data: bytes, sw: int) -> tuple[bytes, int]:
+        """Check and decrypt a protected response; returns the plain ``(data, sw)``.
+
+        Raises :class:`SecureMessagingError` for a missing or wrong MAC or a chip that
+        reports an SM failure.
+        """
+        ssc = self._next_ssc()
+        if not data:
+            if sw in SM_FAILURES:
+                raise SecureMessagingError(f"the chip rejected secure messaging (status {sw:04X})")
+            return b"", sw  # an unprotected error status: no data to trust
+        objs = list(tlv.iterate(data))
+        if not objs or objs[-1][0] != 0x8E:
+            raise SecureMessagingError("response has no DO8E MAC")
+        macced = data[: len(data) - 10]
+        if not hmac.compare_digest(self._mac(ssc, macced), objs[-1][1]):
+            raise SecureMessagingError("response MAC does not verify")
+        found = dict(objs[:-1])
+        inner_sw = int.from_bytes(found[0x99], "big") if 0x99 in found else sw
+        plain = self._open87(found[0x87]) if 0x87 in found else b""
+        return plain, inner_sw
+
+    # ---- chip side (used by the emulator) --------------------------------------------------
+    def unprotect_command(self, cmd: Command) -> Command:
+        """Check and decrypt a protected command; raises :class:`SecureMessagingError`."""
+        ssc = self._next_ssc()
+        objs = list(tlv.iterate(cmd.data))
+        if not objs or objs[-1][0] != 0x8E:
+            raise SecureMessagingError("command has no DO8E MAC")
+        header = bytes((cmd.cla, cmd.ins, cmd.p1, cmd.p2))
+        if not hmac.compare_digest(self._mac(ssc, crypto.pad(header) + cmd.data[:-10]), objs[-1][1]):
+            raise SecureMessagingError("command MAC does not verify")
+        found = dict(objs[:-1])
+        data = self._open87(found[0x87]) if 0x87 in found else b""
+        ne: int | None = None
+        if 0x97 in found:
+            raw = found[0x97]
+            ne = int.from_bytes(raw, "big") or (65536 if len(raw) == 2 else 256)
+        return Command(cmd.cla & ~0x0C & 0xFF, cmd.ins, cmd.p1, cmd.p2, data, ne, cmd.extended)
+
+    def protect_response(self, data: bytes, sw: int) -> bytes:
+        """Protected response data (without the trailing status word)."""
+        body = self._do87(data) + tlv.encode(0x99, sw.to_bytes(2, "big"))
+        return body + tlv.encode(0x8E, self._mac(self._next_ssc(), body))
