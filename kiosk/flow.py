@@ -1,0 +1,433 @@
+"""The kiosk session flow: a state machine in plain Python (no Qt), with the idle/wipe policy.
+
+States are nouns, events are verbs, guards are named predicates, and the whole machine is one
+explicit table (:data:`TRANSITIONS`) that a test can read.  The happy path is
+attract → language → identify → menu → service_step(s) → done; ``cancel`` works from every
+state with a person in it, ``fail`` from every state, and the hidden maintenance gesture sends
+``request_maintenance``.
+
+Idle policy (config ``idle.*``): in any state with a person in it, ``timeout_s`` without
+activity moves to ``idle_warning`` with a countdown of ``warning_s``; ``extend_time`` returns to
+the interrupted state and works ``max_extensions`` times per session; when the countdown runs
+out, or on cancel or finish, the :class:`~kiosk.session.Session` is wiped and the flow is back on
+``attract``.  Time comes from an injected clock and advances only through :meth:`Flow.tick`, so
+tests drive minutes of idle time without sleeping; the UI calls ``tick()`` from a timer.
+
+Listeners are plain callables receiving a frozen :class:`Snapshot`; they are called outside the
+flow's lock, possibly from a device thread (the Qt bridge re-emits them as queued signals).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from kiosk.config import Config
+from kiosk.errors import UserFacingError
+from kiosk.i18n import LANGUAGES, Language
+from kiosk.session import Identity, Session, SessionView
+
+log = logging.getLogger(__name__)
+
+
+class State(StrEnum):
+    """Where the kiosk is."""
+
+    ATTRACT = "attract"
+    LANGUAGE = "language"
+    IDENTIFY = "identify"
+    MENU = "menu"
+    SERVICE_STEP = "service_step"
+    DONE = "done"
+    IDLE_WARNING = "idle_warning"
+    OUT_OF_SERVICE = "out_of_service"
+    MAINTENANCE_LOGIN = "maintenance_login"
+
+
+class Event(StrEnum):
+    """What can happen to the kiosk."""
+
+    START = "start"
+    CHOOSE_LANGUAGE = "choose_language"
+    PRESENT_IDENTITY = "present_identity"
+    CHOOSE_SERVICE = "choose_service"
+    SUBMIT_STEP = "submit_step"
+    GO_BACK = "go_back"
+    FINISH = "finish"
+    CANCEL = "cancel"
+    GO_IDLE = "go_idle"
+    EXTEND_TIME = "extend_time"
+    EXPIRE = "expire"
+    FAIL = "fail"
+    RECOVER = "recover"
+    REQUEST_MAINTENANCE = "request_maintenance"
+    LEAVE_MAINTENANCE = "leave_maintenance"
+    SWITCH_LANGUAGE = "switch_language"
+    TOGGLE_LARGE_TEXT = "toggle_large_text"
+    TOGGLE_HIGH_CONTRAST = "toggle_high_contrast"
+
+
+#: States in which a person is using the kiosk: idle policy and cancel apply.
+PERSON_STATES = frozenset({State.LANGUAGE, State.IDENTIFY, State.MENU, State.SERVICE_STEP,
+                           State.DONE, State.MAINTENANCE_LOGIN})
+ALL_STATES = frozenset(State)
+#: Pseudo-target: go back to the state the idle warning interrupted.
+RESUME = "<resume>"
+#: Pseudo-target: stay in the current state (preference events).
+STAY = "<stay>"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the table: from any of ``sources`` on ``event`` to ``target`` if ``guard``."""
+
+    sources: frozenset[State]
+    event: Event
+    target: str  # a State value, RESUME or STAY
+    guard: str = ""  # name of a predicate method `_guard_<name>` of Flow
+
+
+def _row(sources: State | frozenset[State], event: Event, target: str, guard: str = "") -> Transition:
+    return Transition(sources if isinstance(sources, frozenset) else frozenset({sources}), event,
+                      target, guard)
+
+
+#: The whole machine.  The first row whose source, event and guard match wins.
+TRANSITIONS: tuple[Transition, ...] = (
+    _row(State.ATTRACT, Event.START, State.LANGUAGE),
+    _row(State.LANGUAGE, Event.CHOOSE_LANGUAGE, State.IDENTIFY, "known_language"),
+    _row(frozenset({State.ATTRACT, State.IDENTIFY}), Event.PRESENT_IDENTITY, State.MENU),
+    _row(State.MENU, Event.CHOOSE_SERVICE, State.SERVICE_STEP, "service_has_steps"),
+    _row(State.SERVICE_STEP, Event.SUBMIT_STEP, State.SERVICE_STEP, "more_steps"),
+    _row(State.SERVICE_STEP, Event.SUBMIT_STEP, State.DONE, "last_step_submitted"),
+    _row(State.SERVICE_STEP, Event.GO_BACK, State.SERVICE_STEP, "past_first_step"),
+    _row(State.SERVICE_STEP, Event.GO_BACK, State.MENU),
+    _row(State.DONE, Event.FINISH, State.ATTRACT),
+    _row(PERSON_STATES | {State.IDLE_WARNING}, Event.CANCEL, State.ATTRACT),
+    _row(PERSON_STATES, Event.GO_IDLE, State.IDLE_WARNING),
+    _row(State.IDLE_WARNING, Event.EXTEND_TIME, RESUME, "can_extend"),
+    _row(State.IDLE_WARNING, Event.EXPIRE, State.ATTRACT),
+    _row(ALL_STATES - {State.OUT_OF_SERVICE}, Event.FAIL, State.OUT_OF_SERVICE),
+    _row(State.OUT_OF_SERVICE, Event.RECOVER, State.ATTRACT),
+    _row(ALL_STATES - {State.MAINTENANCE_LOGIN}, Event.REQUEST_MAINTENANCE, State.MAINTENANCE_LOGIN),
+    _row(State.MAINTENANCE_LOGIN, Event.LEAVE_MAINTENANCE, State.ATTRACT),
+    _row(ALL_STATES, Event.SWITCH_LANGUAGE, STAY, "known_language"),
+    _row(ALL_STATES, Event.TOGGLE_LARGE_TEXT, STAY),
+    _row(ALL_STATES, Event.TOGGLE_HIGH_CONTRAST, STAY),
+)
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One input step of a service (frozen data for the step screen)."""
+
+    id: str
+    label_ar: str
+    label_en: str
+    kind: str = "text"  # "text" (letters of the UI language), "digits" or "latin"
+    max_length: int = 64
+
+    def label(self, language: str) -> str:
+        """The label in ``language``."""
+        return self.label_ar if language == "ar" else self.label_en
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service as the menu and step screens need it (the catalogue engine builds these)."""
+
+    id: str
+    name_ar: str
+    name_en: str
+    steps: tuple[StepSpec, ...] = ()
+    offline: bool = False
+    icon: str = ""
+
+    def name(self, language: str) -> str:
+        """The name in ``language``."""
+        return self.name_ar if language == "ar" else self.name_en
+
+
+#: Submits a finished service; returns the reference shown on the done screen.  May raise
+#: UserFacingError (shown on the step screen).  The transaction/queue layer provides the real one.
+Submitter = Callable[[ServiceSpec, Mapping[str, str]], str]
+
+
+def local_reference(service: ServiceSpec, values: Mapping[str, str]) -> str:
+    """Default submitter for the shell: a local reference, nothing is sent anywhere."""
+    return uuid.uuid4().hex[:10].upper()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a screen may show, frozen.  Screens never see the live Session or Flow."""
+
+    seq: int
+    state: State
+    language: Language
+    large_text: bool
+    high_contrast: bool
+    session: SessionView
+    resume_state: State | None = None
+    countdown_s: int = 0
+    extensions_left: int = 0
+    services: tuple[ServiceSpec, ...] = ()
+    service: ServiceSpec | None = None
+    step_index: int = 0
+    error: tuple[str, str] | None = None
+    reason: str = ""
+    kiosk_id: str = ""
+    site_name: tuple[str, str] = ("", "")
+
+    @property
+    def step(self) -> StepSpec | None:
+        """The current step of the current service, if any."""
+        if self.service is None or not self.service.steps:
+            return None
+        return self.service.steps[min(self.step_index, len(self.service.steps) - 1)]
+
+    @property
+    def can_extend(self) -> bool:
+        """Whether "more time" still works."""
+        return self.extensions_left > 0
+
+    @property
+    def screen_state(self) -> State:
+        """The state whose screen is visible (the interrupted one under the idle warning)."""
+        return self.resume_state if self.state is State.IDLE_WARNING and self.resume_state else self.state
+
+
+Listener = Callable[[Snapshot], None]
+
+
+@dataclass
+class _Prefs:
+    language: Language
+    large_text: bool
+    high_contrast: bool
+
+
+@dataclass
+class Flow:
+    """The session state machine of one kiosk.  Thread-safe; time only moves through tick()."""
+
+    config: Config
+    clock: Callable[[], float] = time.monotonic
+    services: tuple[ServiceSpec, ...] = ()
+    submitter: Submitter = local_reference
+    session: Session = field(default_factory=Session)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+        self._seq = itertools.count(1)
+        self.state = State.ATTRACT
+        self._prefs = self._default_prefs()
+        self._last_activity = self.clock()
+        self._resume: State | None = None
+        self._deadline = 0.0
+        self._countdown = 0
+        self._extensions = 0
+        self._service: ServiceSpec | None = None
+        self._step = 0
+        self._error: tuple[str, str] | None = None
+        self._reason = ""
+
+    # ---- observers -------------------------------------------------------------------------
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(snapshot)`` after every change."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling ``listener``."""
+        self._listeners.remove(listener)
+
+    def snapshot(self) -> Snapshot:
+        """The current state as frozen data."""
+        with self._lock:
+            return self._snapshot()
+
+    # ---- input -----------------------------------------------------------------------------
+    def touch(self, now: float | None = None) -> None:
+        """Record activity (any touch or key); postpones the idle warning, does not dismiss it."""
+        with self._lock:
+            if self.state is not State.IDLE_WARNING:
+                self._last_activity = self.clock() if now is None else now
+
+    def send(self, event: Event | str, **data: Any) -> bool:
+        """Deliver ``event`` with its data; returns False if the current state ignores it."""
+        event = Event(event)
+        now = data.pop("now", None)
+        with self._lock:
+            now = self.clock() if now is None else now
+            row = self._match(event, data)
+            if row is None:
+                log.debug("event ignored", extra={"event": event.value, "state": self.state.value})
+                return False
+            before = self.state
+            if not self._act(row, event, data):
+                snap = self._snapshot()
+            else:
+                target = self._resolve(row.target, before)
+                self._enter(target, before, event, now)
+                snap = self._snapshot()
+        self._notify(snap)
+        return True
+
+    def tick(self, now: float | None = None) -> None:
+        """Advance the idle policy to ``now`` (default: the clock).  Call it a few times a second."""
+        now = self.clock() if now is None else now
+        idle = self.config.idle
+        with self._lock:
+            if self.state in PERSON_STATES and now - self._last_activity >= idle.timeout_s:
+                event = Event.GO_IDLE
+            elif self.state is State.IDLE_WARNING and now >= self._deadline:
+                event = Event.EXPIRE
+            elif self.state is State.IDLE_WARNING:
+                countdown = math.ceil(self._deadline - now)
+                if countdown == self._countdown:
+                    return
+                self._countdown = countdown
+                snap = self._snapshot()
+                event = None
+            else:
+                return
+        if event is None:
+            self._notify(snap)
+        else:
+            self.send(event, now=now)
+
+    # ---- the machine -----------------------------------------------------------------------
+    def _match(self, event: Event, data: Mapping[str, Any]) -> Transition | None:
+        for row in TRANSITIONS:
+            if row.event is event and self.state in row.sources:
+                if not row.guard or getattr(self, f"_guard_{row.guard}")(data):
+                    return row
+        return None
+
+    def _resolve(self, target: str, before: State) -> State:
+        if target == STAY:
+            return before
+        if target == RESUME:
+            return self._resume or State.ATTRACT
+        return State(target)
+
+    def _act(self, row: Transition, event: Event, data: Mapping[str, Any]) -> bool:
+        """Side effects of a transition; False vetoes the state change (error kept)."""
+        self._error = None
+        if event in (Event.CHOOSE_LANGUAGE, Event.SWITCH_LANGUAGE):
+            lang = data.get("language")
+            self._prefs.language = lang if lang in LANGUAGES else (
+                "en" if self._prefs.language == "ar" else "ar")
+        elif event is Event.TOGGLE_LARGE_TEXT:
+            self._prefs.large_text = not self._prefs.large_text
+        elif event is Event.TOGGLE_HIGH_CONTRAST:
+            self._prefs.high_contrast = not self._prefs.high_contrast
+        elif event is Event.PRESENT_IDENTITY:
+            self.session.load_identity(data["identity"])
+        elif event is Event.CHOOSE_SERVICE:
+            self._service, self._step = self._find_service(data["service_id"]), 0
+            self.session.service_id = self._service.id
+        elif event is Event.SUBMIT_STEP:
+            return self._submit(data.get("value", ""))
+        elif event is Event.GO_BACK and row.target == State.SERVICE_STEP:
+            self._step -= 1
+        elif event is Event.EXTEND_TIME:
+            self._extensions += 1
+        elif event is Event.FAIL:
+            self._reason = str(data.get("reason", "fault"))
+        return True
+
+    def _submit(self, value: str) -> bool:
+        assert self._service is not None
+        step = self._service.steps[self._step]
+        self.session.fields[step.id] = value
+        if self._step + 1 < len(self._service.steps):
+            self._step += 1
+            return True
+        try:
+            self.session.reference = self.submitter(self._service, dict(self.session.fields))
+        except UserFacingError as exc:
+            self._error = (exc.text_ar, exc.text_en)
+            return False
+        return True
+
+    def _enter(self, target: State, before: State, event: Event, now: float) -> None:
+        self._last_activity = now
+        if target is before:
+            return
+        if target is State.IDLE_WARNING:
+            self._resume = before
+            self._deadline = now + self.config.idle.warning_s
+            self._countdown = math.ceil(self.config.idle.warning_s)
+        elif before is State.IDLE_WARNING:
+            self._resume = None
+        if target in (State.ATTRACT, State.OUT_OF_SERVICE, State.MAINTENANCE_LOGIN):
+            self._end_session()
+        if target is State.ATTRACT:
+            self._reason = ""
+        self.state = target
+        log.info("transition", extra={"event": event.value, "from_state": before.value,
+                                      "to_state": target.value})
+
+    def _end_session(self) -> None:
+        """The person has gone: wipe every personal value and reset per-person preferences."""
+        self.session.wipe()
+        self._prefs = self._default_prefs()
+        self._service, self._step, self._extensions, self._error = None, 0, 0, None
+        self._resume = None
+
+    def _default_prefs(self) -> _Prefs:
+        ui = self.config.ui
+        return _Prefs(ui.default_language, ui.large_text, ui.high_contrast)
+
+    def _find_service(self, service_id: str) -> ServiceSpec:
+        for svc in self.services:
+            if svc.id == service_id:
+                return svc
+        raise KeyError(service_id)
+
+    # ---- guards (named predicates) ---------------------------------------------------------
+    def _guard_known_language(self, data: Mapping[str, Any]) -> bool:
+        return data.get("language", "toggle") in (*LANGUAGES, "toggle")
+
+    def _guard_service_has_steps(self, data: Mapping[str, Any]) -> bool:
+        return any(s.id == data.get("service_id") and s.steps for s in self.services)
+
+    def _guard_more_steps(self, data: Mapping[str, Any]) -> bool:
+        return self._service is not None and self._step + 1 < len(self._service.steps)
+
+    def _guard_last_step_submitted(self, data: Mapping[str, Any]) -> bool:
+        return self._service is not None and self._step + 1 == len(self._service.steps)
+
+    def _guard_past_first_step(self, data: Mapping[str, Any]) -> bool:
+        return self._step > 0
+
+    def _guard_can_extend(self, data: Mapping[str, Any]) -> bool:
+        return self._extensions < self.config.idle.max_extensions
+
+    # ---- output ----------------------------------------------------------------------------
+    def _snapshot(self) -> Snapshot:
+        k = self.config.kiosk
+        return Snapshot(
+            seq=next(self._seq), state=self.state, language=self._prefs.language,
+            large_text=self._prefs.large_text, high_contrast=self._prefs.high_contrast,
+            session=self.session.view(), resume_state=self._resume,
+            countdown_s=self._countdown if self.state is State.IDLE_WARNING else 0,
+            extensions_left=self.config.idle.max_extensions - self._extensions,
+            services=self.services, service=self._service, step_index=self._step,
+            error=self._error, reason=self._reason, kiosk_id=k.id,
+            site_name=(k.site_name_ar, k.site_name_en),
+        )
+
+    def _notify(self, snap: Snapshot) -> None:
+        for listener in list(self._listeners):
+            listener(snap)
