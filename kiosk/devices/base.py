@@ -16,10 +16,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from kiosk.errors import DeviceError, DeviceTimeout
+from kiosk.errors import DeviceError, DeviceNotFound, DeviceTimeout
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,6 +47,24 @@ class Health:
 
 
 HealthListener = Callable[[str, Health], None]
+
+
+@dataclass(frozen=True)
+class DeviceEvent:
+    """Something a device noticed (card inserted, finger placed, barcode read, ...).
+
+    ``device`` is the adapter's name (its kind in a site config), ``type`` a verb phrase in
+    snake case (``card_inserted``), ``data`` a small JSON-ready dict with no personal data
+    unless the receiver needs it, ``at`` epoch seconds.
+    """
+
+    device: str
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+    at: float = 0.0
+
+
+EventListener = Callable[[DeviceEvent], None]
 
 
 class IoWorker:
@@ -135,8 +153,10 @@ class Backoff:
 class DeviceBase:
     """Common base of adapters: name, worker, health and its subscribers.
 
-    Subclasses implement ``_open()`` / ``_close()`` (run on the worker) and their kind's
-    Protocol methods, each doing ``self.io.call(lambda: ..., self.timeout_s)``.
+    Subclasses implement ``_open()`` / ``_close()`` / optionally ``_probe()`` (run on the
+    worker) and their kind's Protocol methods, each doing ``self.run(lambda: ...)`` (or the
+    lower-level ``self.io.call(fn, timeout)``).  :meth:`probe` and :meth:`recover` are what
+    the device manager calls to watch health and to reconnect after an unplug.
     """
 
     kind: str = "device"
@@ -148,6 +168,7 @@ class DeviceBase:
         self._clock = clock
         self._health = Health(HealthState.OFFLINE, "not started", clock())
         self._listeners: list[HealthListener] = []
+        self._event_listeners: list[EventListener] = []
         self._lock = threading.Lock()
 
     # -- health -------------------------------------------------------------------------
@@ -175,6 +196,78 @@ class DeviceBase:
             except Exception:  # noqa: BLE001 - a bad listener must not break the device
                 log.exception("health listener failed")
 
+    # -- events -------------------------------------------------------------------------
+    def subscribe_events(self, listener: EventListener) -> None:
+        """Call ``listener(event)`` for every :class:`DeviceEvent` this device emits."""
+        with self._lock:
+            self._event_listeners.append(listener)
+
+    def emit(self, type_: str, **data: Any) -> None:
+        """Send a :class:`DeviceEvent` to the event subscribers (from any thread)."""
+        event = DeviceEvent(self.name, type_, dict(data), self._clock())
+        with self._lock:
+            listeners = list(self._event_listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a bad listener must not break the device
+                log.exception("event listener failed")
+
+    # -- guarded I/O ----------------------------------------------------------------------
+    def run(self, fn: Callable[[], T], timeout: float | None = None) -> T:
+        """Run ``fn`` on the worker with a timeout, keeping health in step with the outcome.
+
+        A vanished port (:class:`DeviceNotFound`) or a silent device (:class:`DeviceTimeout`)
+        turns the device offline with the reason; the error is re-raised for the caller.
+        Other device errors (a garbled frame) mark it degraded; the next success restores ok
+        unless ``_probe`` found a lasting condition (paper near end).
+        """
+        try:
+            result = self.io.call(fn, self.timeout_s if timeout is None else timeout)
+        except (DeviceNotFound, DeviceTimeout) as exc:
+            self.set_health(HealthState.OFFLINE, str(exc))
+            raise
+        except DeviceError as exc:
+            self.set_health(HealthState.DEGRADED, str(exc))
+            raise
+        if self._health.state is not HealthState.OK and not self._sticky:
+            self.set_health(HealthState.OK)
+        return result
+
+    _sticky = False  # set by _probe results that a plain success must not clear
+
+    def probe(self) -> Health:
+        """Ask the device how it is (cheap status query) and update health from the answer.
+
+        Called periodically by the device manager.  Never raises a :class:`DeviceError`.
+        """
+        try:
+            state, reason = self.io.call(self._probe, self.timeout_s)
+        except DeviceError as exc:
+            state, reason = HealthState.OFFLINE, str(exc)
+        self._sticky = state is not HealthState.OK
+        self.set_health(state, reason)
+        return self._health
+
+    def recover(self) -> Health:
+        """Close and reopen the device (after an unplug), then probe it.  Never raises."""
+        def reopen() -> tuple[HealthState, str]:
+            try:
+                self._close()
+            except DeviceError:
+                pass
+            self._open()
+            return self._probe()
+
+        self.io.start()
+        try:
+            state, reason = self.io.call(reopen, self.timeout_s)
+        except DeviceError as exc:
+            state, reason = HealthState.OFFLINE, str(exc)
+        self._sticky = state is not HealthState.OK
+        self.set_health(state, reason)
+        return self._health
+
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
         """Open the device on its worker; failure leaves it offline with the reason."""
@@ -184,6 +277,8 @@ class DeviceBase:
             self.set_health(HealthState.OK)
         except DeviceError as exc:
             self.set_health(HealthState.OFFLINE, str(exc))
+            return
+        self.probe()
 
     def stop(self) -> None:
         """Close the device and stop its worker."""
@@ -199,6 +294,10 @@ class DeviceBase:
 
     def _close(self) -> None:  # pragma: no cover - subclasses
         pass
+
+    def _probe(self) -> tuple[HealthState, str]:
+        """Status query run on the worker; default: opened means ok.  Raise DeviceError if gone."""
+        return HealthState.OK, ""
 
     def self_test(self) -> str:
         """A real round trip through the adapter; returns a one-line human result."""

@@ -71,3 +71,5 @@ def create(kind: str, cfg: DeviceConfig, source: str = "<config>") -> Any:
 
 # ---- the driver table --------------------------------------------------------------------
 # One line per driver; kinds: fingerprint, printer, smartcard, barcode, camera, payment.
+register("fingerprint", "zfm-serial", "kiosk.devices.fingerprint.zfm:ZfmScanner", ("serial",), "ZhianTec ZFM/R30x over serial")
+register("printer", "escpos-serial", "kiosk.devices.printer.escpos_serial:EscposSerialPrinter", ("serial", "escpos"), "ESC/POS receipt printer over serial (python-escpos)")
