@@ -1,0 +1,460 @@
+"""The offline queue: a durable, encrypted SQLite outbox of transactions.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction on a WAL database with
+``synchronous=FULL``: when :meth:`OfflineQueue.enqueue` returns, the record survives a crash or
+a power cut.  Payloads are AES-256-GCM sealed with the record's id and kind as associated data.
+One connection per queue object, guarded by a lock, makes it safe from several threads; SQLite's
+locking (busy timeout) makes it safe beside a second process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import KioskSection, QueueSection
+from kiosk.errors import QueueError, QueueFull, QueueKeyError
+from kiosk.offline_queue import crypto, schema, store
+from kiosk.offline_queue import payload as payload_codec
+from kiosk.offline_queue.ids import uuid7
+from kiosk.offline_queue.policy import RetryPolicy
+from kiosk.offline_queue.records import Record, RecordInfo, Status, utc
+from kiosk.offline_queue.store import Alarm
+
+log = logging.getLogger(__name__)
+
+_KIND = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+#: Largest payload accepted (JSON bytes); the sync upload limit is 1 MiB per batch.
+MAX_PAYLOAD_BYTES = 512 * 1024
+_MAX_ERROR_CHARS = 300
+_PRUNE_CHUNK = 5000
+
+_INSERT = (
+    "INSERT INTO records (id, kind, kiosk_id, created_at, status, attempts, next_attempt_at, "
+    "payload, size) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+)
+_IDS = "SELECT value FROM json_each(?)"
+
+
+class OfflineQueue:
+    """Durable encrypted outbox.  ``OfflineQueue(path, key=None)``; see docs/queue.md.
+
+    Keyword options: ``config`` (a :class:`QueueSection`), ``kiosk_id``, ``key_file``
+    (default ``<path without suffix>.key``), ``create`` (make the database and key file if
+    missing), ``require_key`` (False lets a technician read counts without the key),
+    ``clock`` (Unix seconds), ``rng`` (back-off jitter), ``on_alarm`` (called with each
+    :class:`Alarm`).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        key: bytes | str | None = None,
+        *,
+        config: QueueSection | None = None,
+        kiosk_id: str | None = None,
+        key_file: str | Path | None = None,
+        create: bool = True,
+        require_key: bool = True,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        on_alarm: Callable[[Alarm], None] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.config = config or QueueSection()
+        self.kiosk_id = kiosk_id or KioskSection().id
+        self.policy = RetryPolicy.from_config(self.config, rng)
+        self.alarms: list[Alarm] = []
+        self._on_alarm = on_alarm
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        key_path = Path(key_file) if key_file is not None else self.path.with_suffix(".key")
+        is_new = not self.path.exists()
+        if is_new and not create:
+            raise QueueError(f"no queue database at {self.path}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._sealer: crypto.Sealer | None = None
+        try:
+            self._sealer = crypto.Sealer(crypto.resolve_key(key, key_path, create=create and is_new))
+        except QueueKeyError:
+            if require_key:
+                raise
+        self._owner = store.OwnerLock(self.path)
+        self.owner = self._owner.try_acquire()
+        try:
+            self._conn = store.open_checked(
+                self.path, self._prepare, self.owner, self._moved_aside, clock
+            )
+            self._set_size_cap(self._conn)
+            if self.owner:
+                released = self.release_claims()
+                if released:
+                    log.warning("released %d claims left in flight by an earlier run", released)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, cfg: Any, key: bytes | str | None = None, **kwargs: Any) -> OfflineQueue:
+        """The queue of a site :class:`~kiosk.config.Config` (paths under its data_dir)."""
+        data = Path(cfg.kiosk.data_dir)
+        return cls(
+            data / cfg.queue.path, key, config=cfg.queue, kiosk_id=cfg.kiosk.id,
+            key_file=data / cfg.queue.key_file, **kwargs,
+        )
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        schema.migrate(conn)
+        row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
+        if self._sealer is None:
+            return
+        if row is None:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_check', ?)",
+                (self._sealer.key_check(),),
+            )
+            conn.execute("COMMIT")
+            row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
+        self._sealer.verify(row[0])
+
+    def _set_size_cap(self, conn: sqlite3.Connection) -> None:
+        page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        pages = math.ceil(self.config.size_cap_mb * 1024 * 1024 / page)
+        conn.execute(f"PRAGMA max_page_count={max(pages, 8)}")
+
+    def _moved_aside(self, moved: Path, detail: str) -> None:
+        self.alarm("queue_corrupt", f"corrupt queue database moved aside to {moved.name} ({detail}); "
+                   "a fresh queue was started; the old file is kept for recovery")
+
+    def alarm(self, code: str, message: str) -> None:
+        """Record an alarm and tell the listener."""
+        item = Alarm(code, message, self._clock())
+        self.alarms.append(item)
+        log.error("queue alarm %s: %s", code, message)
+        if self._on_alarm is not None:
+            self._on_alarm(item)
+
+    # -- plumbing ----------------------------------------------------------------------------
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT), SQLite errors mapped."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._translate(exc) from exc
+                raise
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._connection().execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise QueueError("the queue is closed")
+        return self._conn
+
+    def _translate(self, exc: sqlite3.Error) -> QueueError:
+        code = store.error_code(exc)
+        if code == store.SQLITE_FULL:
+            return QueueFull(
+                f"queue full: size cap of {self.config.size_cap_mb:g} MiB reached or disk full"
+            )
+        if code in (store.SQLITE_BUSY, store.SQLITE_LOCKED):
+            return QueueError("queue busy: another process held it too long")
+        if store.is_corruption(exc):
+            self.alarm("queue_corrupt", f"queue database corrupt while running: {exc}")
+        return QueueError(f"queue database error: {exc}")
+
+    def _need_sealer(self) -> crypto.Sealer:
+        if self._sealer is None:
+            raise QueueKeyError("the queue key is not available to this process")
+        return self._sealer
+
+    # -- the public API ----------------------------------------------------------------------
+    def enqueue(self, kind: str, payload: dict[str, Any]) -> str:
+        """Store one transaction durably and return its UUIDv7 id."""
+        return self.enqueue_many([(kind, payload)])[0]
+
+    def enqueue_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
+        """Store several transactions in one durable commit (all or none); return their ids."""
+        sealer = self._need_sealer()
+        now = self._clock()
+        rows, ids = [], []
+        for kind, body in items:
+            if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+                raise payload_codec.PayloadError(
+                    f"kind {kind!r} must be 1-64 characters of letters, digits and . _ : -"
+                )
+            plain = payload_codec.encode(body)
+            if len(plain) > MAX_PAYLOAD_BYTES:
+                raise payload_codec.PayloadError(
+                    f"payload of {len(plain)} bytes exceeds {MAX_PAYLOAD_BYTES} bytes"
+                )
+            rid = uuid7()
+            ids.append(rid)
+            rows.append((rid, kind, self.kiosk_id, now, now, sealer.seal(rid, kind, plain), len(plain)))
+        if rows:
+            with self._tx() as conn:
+                conn.executemany(_INSERT, rows)
+        return ids
+
+    def claim(self, max_items: int = 100, max_bytes: int = 1024 * 1024) -> list[Record]:
+        """Atomically take up to ``max_items`` due records whose payloads fit in ``max_bytes``.
+
+        Oldest due first.  The first record is always taken even if larger than
+        ``max_bytes``, so a large record cannot block the queue.  A record that no longer
+        decrypts (altered on disk) is dead-lettered and an alarm raised.
+        """
+        if max_items < 1:
+            return []
+        sealer = self._need_sealer()
+        now = self._clock()
+        out: list[Record] = []
+        broken: list[str] = []
+        with self._tx() as conn:
+            candidates = conn.execute(
+                "SELECT seq, size FROM records WHERE status = 'pending' AND next_attempt_at <= ? "
+                "ORDER BY next_attempt_at, seq LIMIT ?",
+                (now, int(max_items)),
+            ).fetchall()
+            chosen: list[int] = []
+            total = 0
+            for seq, size in candidates:
+                if chosen and total + size > max_bytes:
+                    break
+                chosen.append(seq)
+                total += size
+            if not chosen:
+                return []
+            rows = conn.execute(
+                "UPDATE records SET status = 'in_flight', attempts = attempts + 1, claimed_at = ? "
+                f"WHERE seq IN ({_IDS}) RETURNING seq, id, kind, kiosk_id, created_at, attempts, "
+                "size, payload",
+                (now, json.dumps(chosen)),
+            ).fetchall()
+            order = {seq: i for i, seq in enumerate(chosen)}
+            rows.sort(key=lambda r: order[r[0]])
+            for _seq, rid, kind, kiosk, created, attempts, size, blob in rows:
+                try:
+                    body = payload_codec.decode(sealer.open(rid, kind, blob))
+                except (QueueKeyError, ValueError):
+                    broken.append(rid)
+                    continue
+                out.append(Record(rid, kind, kiosk, utc(created), body, attempts, size))  # type: ignore[arg-type]
+            if broken:
+                self._set_dead(conn, broken, "payload does not decrypt (altered on disk?)", now)
+        for rid in broken:
+            self.alarm("queue_record_unreadable", f"record {rid} does not decrypt; dead-lettered")
+        return out
+
+    def ack(self, ids: Iterable[str]) -> int:
+        """Mark records delivered (the server has them); returns how many changed."""
+        now = self._clock()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE records SET status = 'acked', acked_at = ?, claimed_at = NULL, "
+                f"last_error = NULL WHERE id IN ({_IDS}) AND status IN ('in_flight', 'pending')",
+                (now, json.dumps(list(ids))),
+            )
+            return cur.rowcount
+
+    def fail(self, ids: Iterable[str], error: str, retry_after: float | None = None) -> int:
+        """A delivery attempt failed: back off (``retry_after`` seconds, or the jittered policy
+        delay when None) or dead-letter past the attempt/age limits.  Returns how many changed.
+
+        ``error`` is stored in clear: it must not carry personal data.
+        """
+        now = self._clock()
+        error = str(error)[:_MAX_ERROR_CHARS]
+        with self._tx() as conn:
+            rows = conn.execute(
+                f"SELECT id, attempts, created_at FROM records WHERE id IN ({_IDS}) "
+                "AND status IN ('in_flight', 'pending')",
+                (json.dumps(list(ids)),),
+            ).fetchall()
+            retry, dead = [], []
+            for rid, attempts, created in rows:
+                reason = self.policy.dead_reason(attempts, now - created, error)
+                if reason is not None:
+                    dead.append((reason, now, rid))
+                    continue
+                wait = max(0.0, retry_after) if retry_after is not None else self.policy.delay(attempts)
+                retry.append((now + wait, error, rid))
+            conn.executemany(
+                "UPDATE records SET status = 'pending', next_attempt_at = ?, last_error = ?, "
+                "claimed_at = NULL WHERE id = ?",
+                retry,
+            )
+            conn.executemany(
+                "UPDATE records SET status = 'dead', dead_reason = ?, dead_at = ?, "
+                "claimed_at = NULL WHERE id = ?",
+                dead,
+            )
+        return len(rows)
+
+    def dead_letter(self, ids: Iterable[str], reason: str) -> int:
+        """Give up on records (e.g. the server rejected them); the reason is kept."""
+        with self._tx() as conn:
+            return self._set_dead(conn, list(ids), str(reason)[:_MAX_ERROR_CHARS], self._clock())
+
+    @staticmethod
+    def _set_dead(conn: sqlite3.Connection, ids: list[str], reason: str, now: float) -> int:
+        cur = conn.execute(
+            "UPDATE records SET status = 'dead', dead_reason = ?, dead_at = ?, claimed_at = NULL "
+            f"WHERE id IN ({_IDS}) AND status != 'acked'",
+            (reason, now, json.dumps(ids)),
+        )
+        return cur.rowcount
+
+    def retry(self, ids: Iterable[str]) -> int:
+        """Put dead or waiting records back to pending, due now, attempts reset."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE records SET status = 'pending', next_attempt_at = ?, attempts = 0, "
+                f"dead_reason = NULL, dead_at = NULL WHERE id IN ({_IDS}) "
+                "AND status IN ('dead', 'pending')",
+                (self._clock(), json.dumps(list(ids))),
+            )
+            return cur.rowcount
+
+    def release_claims(self) -> int:
+        """Return records left in flight to pending (done at start by the owner).
+
+        A record that has used up its attempts is dead-lettered instead, so a record that
+        crashes the process on every try cannot crash it forever.
+        """
+        now = self._clock()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE records SET status = 'dead', dead_reason = 'in flight at a crash after "
+                "the last allowed attempt', dead_at = ?, claimed_at = NULL "
+                "WHERE status = 'in_flight' AND attempts >= ?",
+                (now, self.policy.max_attempts),
+            )
+            cur2 = conn.execute(
+                "UPDATE records SET status = 'pending', next_attempt_at = ?, claimed_at = NULL "
+                "WHERE status = 'in_flight'",
+                (now,),
+            )
+            return cur.rowcount + cur2.rowcount
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by status, ``oldest_pending_age_s`` (0.0 when none), ``due``, file sizes."""
+        now = self._clock()
+        counts = {s.value: 0 for s in Status}
+        for status, n in self._read("SELECT status, count(*) FROM records GROUP BY status"):
+            counts[status] = n
+        oldest = self._read("SELECT min(created_at) FROM records WHERE status = 'pending'")[0][0]
+        due = self._read(
+            "SELECT count(*) FROM records WHERE status = 'pending' AND next_attempt_at <= ?", (now,)
+        )[0][0]
+        pages, page, free = (
+            self._read(f"PRAGMA {p}")[0][0] for p in ("page_count", "page_size", "freelist_count")
+        )
+        wal = Path(str(self.path) + "-wal")
+        return {
+            **counts,
+            "oldest_pending_age_s": max(0.0, now - oldest) if oldest is not None else 0.0,
+            "due": due,
+            "db_bytes": pages * page,
+            "free_bytes": free * page,
+            "wal_bytes": wal.stat().st_size if wal.exists() else 0,
+            "size_cap_bytes": int(self.config.size_cap_mb * 1024 * 1024),
+            "schema_version": schema.version(self._connection()),
+            "alarms": len(self.alarms),
+        }
+
+    def list_records(
+        self, status: Status | str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[RecordInfo]:
+        """Records' metadata, oldest first, never the payload."""
+        where, params = "", []
+        if status is not None:
+            where, params = "WHERE status = ?", [Status(status).value]
+        rows = self._read(
+            f"SELECT {RecordInfo.COLUMNS} FROM records {where} ORDER BY seq LIMIT ? OFFSET ?",
+            [*params, int(limit), int(offset)],
+        )
+        return [RecordInfo.from_row(r) for r in rows]
+
+    def get(self, record_id: str) -> RecordInfo | None:
+        """One record's metadata, or None."""
+        rows = self._read(f"SELECT {RecordInfo.COLUMNS} FROM records WHERE id = ?", [record_id])
+        return RecordInfo.from_row(rows[0]) if rows else None
+
+    def read_payload(self, record_id: str) -> dict[str, Any]:
+        """Decrypt one record's payload (technician reveal path; audit before calling)."""
+        sealer = self._need_sealer()
+        rows = self._read("SELECT kind, payload FROM records WHERE id = ?", [record_id])
+        if not rows:
+            raise QueueError(f"no record {record_id}")
+        return payload_codec.decode(sealer.open(record_id, rows[0][0], rows[0][1]))
+
+    def prune(self) -> dict[str, int]:
+        """Housekeeping: delete acked records past retention, dead-letter pending ones past
+        the age limit, and give freed pages back to the disk (incremental vacuum)."""
+        now = self._clock()
+        pruned = 0
+        while True:  # in chunks, so enqueue never waits long behind a big prune
+            with self._tx() as conn:
+                n = conn.execute(
+                    "DELETE FROM records WHERE seq IN (SELECT seq FROM records WHERE status = "
+                    "'acked' AND acked_at < ? LIMIT ?)",
+                    (now - self.config.retention_h * 3600.0, _PRUNE_CHUNK),
+                ).rowcount
+            pruned += n
+            if n < _PRUNE_CHUNK:
+                break
+        with self._tx() as conn:
+            expired = conn.execute(
+                "UPDATE records SET status = 'dead', dead_reason = 'undelivered past max age', "
+                "dead_at = ? WHERE status = 'pending' AND created_at < ?",
+                (now, now - self.policy.max_age_s),
+            ).rowcount
+        with self._lock:
+            try:
+                self._connection().execute("PRAGMA incremental_vacuum").fetchall()
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+        return {"pruned": pruned, "expired": expired}
+
+    def integrity_check(self) -> list[str]:
+        """``PRAGMA integrity_check`` lines (``['ok']`` when healthy)."""
+        return [r[0] for r in self._read("PRAGMA integrity_check")]
+
+    def close(self) -> None:
+        """Close the database and give up ownership.  Idempotent."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            self._owner.release()
+
+    def __enter__(self) -> OfflineQueue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,84 @@
+"""The frozen record types the queue hands out, and the status enum."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    """Where a record is in its life: pending -> in_flight -> acked, or dead."""
+
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    ACKED = "acked"
+    DEAD = "dead"
+
+
+def utc(ts: float | None) -> datetime | None:
+    """A Unix time as an aware UTC datetime (None stays None)."""
+    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A claimed transaction, payload decrypted, ready to upload.
+
+    ``attempts`` counts delivery attempts including the current claim.  ``size`` is the byte
+    length of the payload's compact UTF-8 JSON (what ``claim(max_bytes=...)`` budgets).
+    """
+
+    id: str
+    kind: str
+    kiosk_id: str
+    created_at: datetime
+    payload: dict[str, Any]
+    attempts: int
+    size: int
+
+
+@dataclass(frozen=True)
+class RecordInfo:
+    """A record's metadata without its payload (what `bawaba queue list` shows)."""
+
+    id: str
+    kind: str
+    kiosk_id: str
+    created_at: datetime
+    status: Status
+    attempts: int
+    size: int
+    next_attempt_at: datetime | None
+    claimed_at: datetime | None
+    acked_at: datetime | None
+    last_error: str | None
+    dead_reason: str | None
+
+    #: SQL column list matching the constructor order (after conversion by :meth:`from_row`).
+    COLUMNS = (
+        "id, kind, kiosk_id, created_at, status, attempts, size, next_attempt_at, claimed_at, "
+        "acked_at, last_error, dead_reason"
+    )
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> RecordInfo:
+        """Build from a row selected with :attr:`COLUMNS`."""
+        rid, kind, kiosk, created, status, attempts, size, nxt, claimed, acked, err, dead = row
+        return cls(
+            rid, kind, kiosk, utc(created), Status(status), attempts, size,  # type: ignore[arg-type]
+            utc(nxt), utc(claimed), utc(acked), err, dead,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (times as ISO 8601 UTC)."""
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, Status):
+                value = value.value
+            out[name] = value
+        return out

@@ -1,0 +1,144 @@
+"""The queue's files: the owner lock, opening with a health check, and moving a corrupt
+database aside (never deleting it).
+
+Exactly one process *owns* a queue at a time: the one holding an exclusive ``flock`` on
+``<db>.lock`` (the kernel drops it when that process dies, even by SIGKILL).  Only the owner
+releases claims left in flight and repairs a corrupt file; any other opener (the technician's
+``bawaba queue stats`` while the kiosk runs) works beside it through SQLite's own locking.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.errors import QueueError
+from kiosk.offline_queue import schema
+
+SQLITE_CORRUPT = 11
+SQLITE_FULL = 13
+SQLITE_NOTADB = 26
+SQLITE_BUSY = 5
+SQLITE_LOCKED = 6
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """Something a technician must look at (shown on the maintenance screen, sent in heartbeats)."""
+
+    code: str
+    message: str
+    at: float
+
+
+class CorruptDatabase(QueueError):
+    """The queue file failed its health check."""
+
+
+def error_code(exc: BaseException) -> int:
+    """The primary SQLite result code of an exception (0 if it has none)."""
+    return int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """True for 'database disk image is malformed' and 'file is not a database'."""
+    return isinstance(exc, CorruptDatabase) or error_code(exc) in (SQLITE_CORRUPT, SQLITE_NOTADB)
+
+
+class OwnerLock:
+    """A non-blocking exclusive flock on ``<db>.lock``; held until :meth:`release`."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path.with_name(db_path.name + ".lock")
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        """Take the lock if no other live opener has it; True if taken."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    @property
+    def held(self) -> bool:
+        """Whether this opener owns the queue."""
+        return self._fd is not None
+
+    def release(self) -> None:
+        """Drop the lock (closing the descriptor releases the flock)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def move_aside(db_path: Path, clock: Callable[[], float] = time.time) -> Path:
+    """Rename the database and its -wal/-shm to ``<db>.corrupt-<UTC stamp>``; return the new name."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock()))
+    target = db_path.with_name(f"{db_path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = db_path.with_name(f"{db_path.name}.corrupt-{stamp}-{n}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(db_path) + suffix)
+        if src.exists():
+            os.replace(src, Path(str(target) + suffix))
+    _fsync_dir(db_path.parent)
+    return target
+
+
+def open_checked(
+    db_path: Path,
+    prepare: Callable[[sqlite3.Connection], None],
+    may_repair: bool,
+    on_moved: Callable[[Path, str], None],
+    clock: Callable[[], float] = time.time,
+) -> sqlite3.Connection:
+    """Open, ``PRAGMA quick_check``, then ``prepare`` (migrate, check key).
+
+    A corrupt file is moved aside and a fresh one started when ``may_repair`` (the owner),
+    and ``on_moved(new_path, detail)`` is called; otherwise :class:`CorruptDatabase` is raised.
+    """
+    try:
+        return _open_once(db_path, prepare)
+    except (sqlite3.DatabaseError, CorruptDatabase) as exc:
+        if not is_corruption(exc):
+            raise
+        if not may_repair:
+            raise CorruptDatabase(
+                f"queue database {db_path} is corrupt ({exc}); the kiosk moves it aside at its next start"
+            ) from None
+        moved = move_aside(db_path, clock)
+        on_moved(moved, str(exc))
+    return _open_once(db_path, prepare)
+
+
+def _open_once(db_path: Path, prepare: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
+    conn = schema.connect(str(db_path))
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+        if rows != [("ok",)]:
+            detail = "; ".join(str(r[0]) for r in rows[:3])
+            raise CorruptDatabase(f"quick_check: {detail}")
+        prepare(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
