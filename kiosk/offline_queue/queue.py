@@ -100,7 +100,8 @@ class OfflineQueue:
             if self.owner:
                 released = self.release_claims()
                 if released:
-                    log.warning("released %d claims left in flight by an earlier run", released)
+                    log.warning("released claims left in flight by an earlier run",
+                                extra={"event": "queue_claims_released", "count": released})
         except BaseException:
             self.close()
             raise
@@ -143,7 +144,7 @@ class OfflineQueue:
         """Record an alarm and tell the listener."""
         item = Alarm(code, message, self._clock())
         self.alarms.append(item)
-        log.error("queue alarm %s: %s", code, message)
+        log.error("queue alarm", extra={"event": "queue_alarm", "code": code, "reason": message})
         if self._on_alarm is not None:
             self._on_alarm(item)
 
