@@ -437,7 +437,8 @@ class OfflineQueue:
             ).rowcount
         with self._lock:
             try:
-                self._connection().execute("PRAGMA incremental_vacuum").fetchall()
+                # executescript steps the pragma to the end; execute() frees one page only
+                self._connection().executescript("PRAGMA incremental_vacuum;")
             except sqlite3.Error as exc:
                 raise self._translate(exc) from exc
         return {"pruned": pruned, "expired": expired}

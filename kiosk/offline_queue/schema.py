@@ -9,6 +9,7 @@ and columns are created through sqlite-utils.  Never edit a shipped step: append
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -21,9 +22,6 @@ if TYPE_CHECKING:
 #: Pragmas every connection sets.  WAL + synchronous=FULL: a committed enqueue survives a
 #: power cut (the WAL is fsynced on every commit).
 CONNECTION_PRAGMAS = (
-    # Takes effect only on a brand-new file (before WAL mode and the first table; a no-op
-    # after): lets prune() hand freed pages back to the file system.
-    "PRAGMA auto_vacuum=INCREMENTAL",
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
@@ -81,8 +79,13 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def connect(path: str, max_page_count: int | None = None) -> sqlite3.Connection:
     """Open a connection in autocommit mode (transactions are explicit) with the pragmas."""
+    fresh = not os.path.exists(path) or os.path.getsize(path) == 0
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     try:
+        if fresh:
+            # Only on a brand-new file (before WAL mode and the first table); on an existing
+            # file it would rewrite the header at every open.  Lets prune() give pages back.
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         for pragma in CONNECTION_PRAGMAS:
             conn.execute(pragma)
         if max_page_count:

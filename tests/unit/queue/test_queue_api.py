@@ -1,0 +1,240 @@
+"""The queue's public API: enqueue, claim, ack, fail, dead-letter, retry, stats, prune.
+
+Every test that checks durability closes the queue and opens it again.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from kiosk.config import QueueSection
+from kiosk.errors import QueueFull
+from kiosk.offline_queue import Status
+
+
+def test_enqueue_survives_reopen_and_claim_returns_decrypted_records(open_queue: Any, clock: Any) -> None:
+    q = open_queue(kiosk_id="KSK-MALL-0007")
+    rid = q.enqueue("tx.renewal", {"name": "Ali", "fee": 300})
+    q.close()
+    q = open_queue()
+    (rec,) = q.claim(10)
+    assert (rec.id, rec.kind, rec.kiosk_id, rec.payload, rec.attempts) == (
+        rid, "tx.renewal", "KSK-MALL-0007", {"name": "Ali", "fee": 300}, 1,
+    )
+    assert rec.created_at.timestamp() == pytest.approx(clock.now)
+    assert q.stats()["in_flight"] == 1
+
+
+def test_claim_is_oldest_first_and_respects_item_and_byte_budgets(open_queue: Any) -> None:
+    q = open_queue()
+    ids = q.enqueue_many([("tx", {"n": i, "pad": "x" * 90}) for i in range(10)])
+    first = q.claim(3)
+    assert [r.id for r in first] == ids[:3]
+    size = first[0].size
+    assert [r.id for r in q.claim(10, max_bytes=2 * size)] == ids[3:5]
+    # a record larger than the budget is still handed out alone, never stuck
+    assert [r.id for r in q.claim(10, max_bytes=1)] == ids[5:6]
+    assert q.claim(0) == []
+
+
+def test_ack_is_final_and_counted_once(open_queue: Any) -> None:
+    q = open_queue()
+    ids = q.enqueue_many([("tx", {"i": i}) for i in range(4)])
+    claimed = q.claim(4)
+    assert q.ack([r.id for r in claimed]) == 4
+    assert q.ack(ids) == 0  # acking twice changes nothing
+    assert q.fail(ids, "late failure") == 0
+    assert q.dead_letter(ids, "late reject") == 0
+    q.close()
+    stats = open_queue().stats()
+    assert (stats["acked"], stats["pending"], stats["in_flight"]) == (4, 0, 0)
+
+
+def test_fail_backs_off_then_dead_letters_after_max_attempts(open_queue: Any, clock: Any) -> None:
+    q = open_queue(config=QueueSection(max_attempts=3, backoff_base_s=10.0, backoff_max_s=100.0))
+    rid = q.enqueue("tx", {"a": 1})
+    for attempt in (1, 2):
+        (rec,) = q.claim(1)
+        assert rec.attempts == attempt
+        q.fail([rid], "HTTP 503", None)
+        assert q.get(rid).status is Status.PENDING
+        assert q.get(rid).last_error == "HTTP 503"
+        clock.advance(100.0)  # past any jittered delay
+    q.claim(1)
+    q.fail([rid], "HTTP 503", None)
+    info = q.get(rid)
+    assert info.status is Status.DEAD and "3 attempts" in info.dead_reason
+    assert q.claim(5) == []
+
+
+def test_retry_after_is_honoured(open_queue: Any, clock: Any) -> None:
+    q = open_queue()
+    rid = q.enqueue("tx", {})
+    q.claim(1)
+    q.fail([rid], "HTTP 429", 30.0)
+    clock.advance(29.0)
+    assert q.claim(1) == []
+    clock.advance(1.0)
+    assert [r.id for r in q.claim(1)] == [rid]
+
+
+def test_dead_letter_keeps_reason_and_retry_revives(open_queue: Any) -> None:
+    q = open_queue()
+    rid = q.enqueue("tx", {"x": 1})
+    q.claim(1)
+    assert q.dead_letter([rid], "server rejected: unknown service") == 1
+    q.close()
+    q = open_queue()
+    info = q.get(rid)
+    assert info.status is Status.DEAD and info.dead_reason == "server rejected: unknown service"
+    assert q.stats()["dead"] == 1
+    assert q.retry([rid]) == 1
+    (rec,) = q.claim(1)
+    assert rec.id == rid and rec.attempts == 1
+
+
+def test_age_limit_dead_letters_on_fail_and_on_prune(open_queue: Any, clock: Any) -> None:
+    q = open_queue(config=QueueSection(max_age_h=1.0))
+    a, b = q.enqueue_many([("tx", {}), ("tx", {})])
+    q.claim(1)
+    clock.advance(3601.0)
+    q.fail([a], "timeout", None)
+    assert q.get(a).status is Status.DEAD
+    assert q.prune()["expired"] == 1
+    assert q.get(b).status is Status.DEAD
+
+
+def test_stats_reports_oldest_pending_age(open_queue: Any, clock: Any) -> None:
+    q = open_queue()
+    assert q.stats()["oldest_pending_age_s"] == 0.0
+    q.enqueue("tx", {})
+    clock.advance(42.0)
+    q.enqueue("tx", {})
+    stats = q.stats()
+    assert stats["pending"] == 2 and stats["oldest_pending_age_s"] == pytest.approx(42.0)
+    assert {"pending", "in_flight", "acked", "dead"} <= stats.keys()
+
+
+def test_claims_left_in_flight_are_released_at_start_by_the_owner_only(open_queue: Any) -> None:
+    q = open_queue()
+    q.enqueue_many([("tx", {}) for _ in range(3)])
+    assert len(q.claim(3)) == 3
+    # a second opener (the technician's CLI) must not steal the running kiosk's claims
+    other = open_queue()
+    assert not other.owner
+    assert other.stats()["in_flight"] == 3
+    other.close()
+    q.close()  # the owner "crashes": nothing acked
+    q = open_queue()
+    assert q.owner
+    stats = q.stats()
+    assert (stats["pending"], stats["in_flight"]) == (3, 0)
+    assert [r.attempts for r in q.claim(3)] == [2, 2, 2]
+
+
+def test_a_record_in_flight_at_a_crash_after_its_last_attempt_is_dead_lettered(open_queue: Any) -> None:
+    q = open_queue(config=QueueSection(max_attempts=1))
+    rid = q.enqueue("tx", {})
+    q.claim(1)
+    q.close()
+    q = open_queue(config=QueueSection(max_attempts=1))
+    assert q.get(rid).status is Status.DEAD
+
+
+def test_prune_deletes_old_acked_records_and_shrinks_the_file(open_queue: Any, clock: Any) -> None:
+    q = open_queue(config=QueueSection(retention_h=1.0))
+    q.enqueue_many([("tx", {"pad": "y" * 2000}) for _ in range(300)])
+    keep = q.enqueue("tx", {})
+    q.ack([r.id for r in q.claim(300, max_bytes=10**9)])
+    big = q.stats()["db_bytes"]
+    clock.advance(1800.0)
+    assert q.prune()["pruned"] == 0
+    clock.advance(1801.0)
+    assert q.prune()["pruned"] == 300
+    stats = q.stats()
+    assert stats["acked"] == 0 and stats["pending"] == 1 and q.get(keep) is not None
+    assert stats["db_bytes"] < big / 4
+    assert stats["free_bytes"] == 0
+
+
+def test_size_cap_raises_queue_full_and_loses_nothing(open_queue: Any, clock: Any) -> None:
+    cfg = QueueSection(size_cap_mb=0.25, retention_h=0.0)
+    q = open_queue(config=cfg)
+    stored: list[str] = []
+    with pytest.raises(QueueFull):
+        for i in range(1000):
+            stored.append(q.enqueue("tx", {"i": i, "pad": "z" * 1500}))
+    assert 20 < len(stored) < 1000
+    with pytest.raises(QueueFull):
+        q.enqueue_many([("tx", {"pad": "z" * 1500})] * 5)
+    assert q.stats()["pending"] == len(stored)
+    # draining and pruning makes room again
+    q.ack([r.id for r in q.claim(1000, max_bytes=10**9)])
+    clock.advance(1.0)
+    q.prune()
+    q.enqueue("tx", {"after": True})
+    q.close()
+    q = open_queue(config=cfg)
+    assert q.integrity_check() == ["ok"]
+    assert q.stats()["pending"] == 1
+
+
+def test_enqueue_many_is_all_or_nothing(open_queue: Any) -> None:
+    q = open_queue()
+    with pytest.raises(Exception):
+        q.enqueue_many([("tx", {"ok": 1}), ("tx", {"bad": object()})])
+    assert q.stats()["pending"] == 0
+    assert len(q.enqueue_many([("tx", {"i": i}) for i in range(50)])) == 50
+    assert q.enqueue_many([]) == []
+
+
+def test_concurrent_claims_from_threads_never_hand_out_a_record_twice(open_queue: Any) -> None:
+    q = open_queue()
+    total = 600
+    produced: list[str] = []
+    seen: list[str] = []
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def producer(n: int) -> None:
+        for i in range(n):
+            rid = q.enqueue("tx", {"i": i})
+            with lock:
+                produced.append(rid)
+
+    def consumer() -> None:
+        while True:
+            recs = q.claim(7)
+            if not recs:
+                if done.is_set() and q.stats()["pending"] == 0:
+                    return
+                continue
+            q.ack([r.id for r in recs])
+            with lock:
+                seen.extend(r.id for r in recs)
+
+    producers = [threading.Thread(target=producer, args=(total // 4,)) for _ in range(4)]
+    consumers = [threading.Thread(target=consumer) for _ in range(3)]
+    for t in producers + consumers:
+        t.start()
+    for t in producers:
+        t.join()
+    done.set()
+    for t in consumers:
+        t.join()
+    assert len(seen) == len(set(seen)) == total
+    assert set(seen) == set(produced)
+    assert q.stats()["acked"] == total
+
+
+def test_closed_queue_refuses_work(open_queue: Any) -> None:
+    from kiosk.errors import QueueError
+
+    q = open_queue()
+    q.close()
+    q.close()
+    with pytest.raises(QueueError):
+        q.enqueue("tx", {})
