@@ -15,6 +15,8 @@ from egate.chip import crypto, tlv
 from egate.chip.apdu import SW_SM_MISSING, SW_SM_WRONG, Command
 from egate.chip.errors import SecureMessagingError
 
+#: Largest READ BINARY answer whose protected response still fits a short Le (256 bytes).
+SHORT_MAX_READ = 0xDF
 #: Status words a chip sends *without* SM when secure messaging itself failed.
 SM_FAILURES = (SW_SM_MISSING, SW_SM_WRONG)
 

@@ -1,0 +1,169 @@
+"""An ICAO Doc 9303 e-passport chip as an APDU handler (``bytes -> bytes``), for tests and demos.
+
+It answers SELECT (eMRTD application, EFs by file id), GET CHALLENGE, EXTERNAL AUTHENTICATE
+(BAC) and READ BINARY (by offset or short EF identifier) under 3DES secure messaging, short or
+extended length, and holds EF.COM, DG1, DG2 and EF.SOD built from an MRZ and a face image and
+signed by a :class:`~egate.chip.testpki.TestPki`.  Serve it in-process
+(:class:`~egate.chip.transport.LocalTransport`) or to a real pcscd through vsmartcard-vpcd
+(:class:`kiosk.devices.smartcard.vpcd.VirtualCard`).
+
+Fault knobs (:class:`ChipFaults`): wrong BAC keys, tampered DG1 (after signing), a chip that
+stops answering after N commands.  Unknown CSCA and expired signer are properties of the PKI
+(a master list without this CSCA; ``TestPki.generate(ds_expired=True)``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from egate.chip import bac, lds
+from egate.chip.apdu import (SW_AUTH_FAILED, SW_CLA_NOT_SUPPORTED, SW_CONDITIONS, SW_END_OF_FILE,
+                             SW_FILE_NOT_FOUND, SW_INS_NOT_SUPPORTED, SW_OK, SW_SECURITY_NOT_SATISFIED,
+                             SW_SM_WRONG, SW_WRONG_LENGTH, SW_WRONG_P1P2, Command, response)
+from egate.chip.errors import ChipError, SecureMessagingError
+from egate.chip.mrzkeys import MrzKeys
+from egate.chip.sm import SHORT_MAX_READ, SecureMessaging
+from egate.chip.sod import build_sod
+from egate.chip.testpki import TestPki
+
+
+
+def make_atr(extended_length: bool) -> bytes:
+    """A T=1 ATR whose historical bytes carry card capabilities (extended Lc/Le when asked)."""
+    hist = bytes((0x80, 0x73, 0x00, 0x00, 0x40 if extended_length else 0x00))
+    body = bytes((0x80 | len(hist), 0x80, 0x01)) + hist
+    tck = 0
+    for b in body:
+        tck ^= b
+    return b"\x3b" + body + bytes((tck,))
+
+
+@dataclass(frozen=True)
+class ChipFaults:
+    """Ways to make the chip misbehave."""
+
+    wrong_keys: bool = False  # BAC keys derived from another document number
+    tamper_dg1: bool = False  # DG1 changed after the SOD was signed
+    stop_after: int | None = None  # stop answering from the n-th APDU on (1 = the first)
+
+
+class EmulatedPassport:
+    """The chip: call it with a command APDU, get the response APDU."""
+
+    def __init__(self, mrz: list[str], face_jpeg: bytes, face_size: tuple[int, int], pki: TestPki,
+                 faults: ChipFaults = ChipFaults(), extended_length: bool = True,
+                 max_read: int = 0x8000, rng: Callable[[int], bytes] = os.urandom) -> None:
+        keys = MrzKeys.from_mrz(mrz)
+        if faults.wrong_keys:
+            keys = MrzKeys("X" + keys.document_number[1:], keys.date_of_birth, keys.date_of_expiry)
+        self.keys, self.faults, self.rng = keys, faults, rng
+        self.extended_length, self.max_read = extended_length, max_read
+        self.atr = make_atr(extended_length)
+        dg1, dg2 = lds.build_dg1(mrz), lds.build_dg2(face_jpeg, *face_size)
+        sod = build_sod({1: dg1, 2: dg2}, pki.ds_key, pki.ds_cert)
+        if faults.tamper_dg1:
+            dg1 = lds.build_dg1([mrz[0], mrz[1][:-2] + ("1" if mrz[1][-2] != "1" else "2") + mrz[1][-1]]
+                                + list(mrz[2:]))
+        self.files = {lds.EF_COM[0]: lds.build_com([1, 2]), lds.DATA_GROUPS[1][0]: dg1,
+                      lds.DATA_GROUPS[2][0]: dg2, lds.EF_SOD[0]: sod}
+        self._sfi = {sfi: fid for fid, sfi, _ in (lds.EF_COM, lds.EF_SOD, *lds.DATA_GROUPS.values())}
+        self.apdus = 0
+        self._released = threading.Event()
+        self.reset()
+
+    def reset(self) -> None:
+        """Power cycle: no application selected, no session."""
+        self._app = False
+        self._challenge: bytes | None = None
+        self._sm: SecureMessaging | None = None
+        self._ef: int | None = None
+
+    def on_power(self, event: str) -> None:
+        """vpcd power events ("on", "off", "reset") reset the chip."""
+        self.reset()
+
+    def release(self) -> None:
+        """Let a chip that stopped answering go (ends the blocked call with an error)."""
+        self._released.set()
+
+    # ---- the handler ------------------------------------------------------------------------
+    def __call__(self, raw: bytes) -> bytes:
+        self.apdus += 1
+        if self.faults.stop_after is not None and self.apdus >= self.faults.stop_after:
+            self._released.wait(120.0)  # silent; bounded so a forgotten test cannot hang forever
+            raise ChipError("emulated chip stopped answering")
+        try:
+            cmd = Command.parse(raw)
+        except ChipError:
+            return response(b"", SW_WRONG_LENGTH)
+        if cmd.extended and not self.extended_length:
+            return response(b"", SW_WRONG_LENGTH)
+        if cmd.cla & 0x0C:
+            return self._secure(cmd)
+        if self._sm is not None and cmd.ins != 0xA4:
+            self._sm = None  # plain command inside a session ends it (Doc 9303 Part 11 9.8.6)
+            return response(b"", SW_SECURITY_NOT_SATISFIED)
+        if cmd.cla != 0x00:
+            return response(b"", SW_CLA_NOT_SUPPORTED)
+        if cmd.ins == 0xA4 and cmd.p1 == 0x04:
+            self.reset()
+            if cmd.data == lds.EMRTD_AID:
+                self._app = True
+                return response(b"", SW_OK)
+            return response(b"", SW_FILE_NOT_FOUND)
+        if cmd.ins == 0x84 and self._app:
+            self._challenge = self.rng(8)
+            return response(self._challenge, SW_OK)
+        if cmd.ins == 0x82 and self._app:
+            challenge, self._challenge = self._challenge, None
+            if challenge is None:
+                return response(b"", SW_CONDITIONS)
+            try:
+                answer, self._sm = bac.chip_answer(self.keys, challenge, cmd.data, self.rng)
+            except SecureMessagingError:
+                return response(b"", SW_AUTH_FAILED)
+            return response(answer, SW_OK)
+        if cmd.ins in (0xA4, 0xB0):
+            return response(b"", SW_SECURITY_NOT_SATISFIED)
+        return response(b"", SW_INS_NOT_SUPPORTED)
+
+    def _secure(self, wrapped: Command) -> bytes:
+        sm = self._sm
+        if sm is None:
+            return response(b"", SW_SECURITY_NOT_SATISFIED)
+        try:
+            cmd = sm.unprotect_command(wrapped)
+        except (SecureMessagingError, ChipError):
+            self._sm = None
+            return response(b"", SW_SM_WRONG)
+        data, sw = self._file_command(cmd)
+        return response(sm.protect_response(data, sw), sw)
+
+    def _file_command(self, cmd: Command) -> tuple[bytes, int]:
+        if cmd.ins == 0xA4 and cmd.p1 == 0x02:
+            fid = int.from_bytes(cmd.data, "big")
+            if fid not in self.files:
+                return b"", SW_FILE_NOT_FOUND
+            self._ef = fid
+            return b"", SW_OK
+        if cmd.ins == 0xB0:
+            if cmd.p1 & 0x80:
+                fid = self._sfi.get(cmd.p1 & 0x1F)
+                if fid not in self.files:
+                    return b"", SW_FILE_NOT_FOUND
+                self._ef, offset = fid, cmd.p2
+            else:
+                offset = ((cmd.p1 << 8) | cmd.p2) & 0x7FFF
+            if self._ef is None:
+                return b"", SW_CONDITIONS
+            content = self.files[self._ef]
+            if offset > len(content):
+                return b"", SW_WRONG_P1P2
+            limit = self.max_read if cmd.extended else SHORT_MAX_READ
+            want = min(cmd.ne or 256, limit)
+            chunk = content[offset : offset + want]
+            return chunk, SW_END_OF_FILE if len(chunk) < min(cmd.ne or 256, limit) else SW_OK
+        return b"", SW_INS_NOT_SUPPORTED
