@@ -1,0 +1,102 @@
+"""Schema migrations: a database left by every older version opens, migrates and keeps its data."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.errors import QueueError
+from kiosk.offline_queue import Status, schema
+from kiosk.offline_queue.crypto import Sealer
+from kiosk.offline_queue.payload import encode
+
+from .conftest import KEY
+
+T0 = 1_790_000_000.0
+
+
+def _old_database(path: Path, version: int) -> dict[str, dict[str, Any]]:
+    """A database at ``version`` holding a pending, an acked and a dead record."""
+    conn = schema.connect(str(path))
+    schema.migrate(conn, target=version)
+    assert schema.version(conn) == version
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+    sealer = Sealer(KEY)
+    records = {
+        "01900000-0000-7000-8000-000000000001": {"status": "pending", "payload": {"name": "Ali", "n": 1}},
+        "01900000-0000-7000-8000-000000000002": {"status": "acked", "payload": {"n": 2}},
+        "01900000-0000-7000-8000-000000000003": {"status": "dead", "payload": {"n": 3}},
+    }
+    for i, (rid, rec) in enumerate(records.items()):
+        plain = encode(rec["payload"])
+        row = {
+            "id": rid, "kind": "tx.old", "kiosk_id": "KSK-OLD", "created_at": T0 + i,
+            "status": rec["status"], "attempts": 1, "next_attempt_at": T0 + i,
+            "last_error": "server rejected" if rec["status"] == "dead" else None,
+            "acked_at": T0 + 10 if rec["status"] == "acked" else None,
+            "payload": sealer.seal(rid, "tx.old", plain), "size": len(plain),
+            "dead_reason": "server rejected" if rec["status"] == "dead" else None,
+        }
+        row = {k: v for k, v in row.items() if k in columns}
+        conn.execute(
+            f"INSERT INTO records ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+        rec["size"] = len(plain)
+    conn.close()
+    return records
+
+
+@pytest.mark.parametrize("version", range(1, schema.SCHEMA_VERSION))
+def test_every_older_version_migrates_with_data_intact(open_queue: Any, db_path: Path, version: int) -> None:
+    records = _old_database(db_path, version)
+    q = open_queue()
+    assert q.stats()["schema_version"] == schema.SCHEMA_VERSION
+    assert q.integrity_check() == ["ok"]
+    pending, acked, dead = list(records)
+    (rec,) = q.claim(10)
+    assert (rec.id, rec.payload, rec.size) == (pending, records[pending]["payload"], records[pending]["size"])
+    assert q.get(acked).status is Status.ACKED
+    assert q.get(dead).status is Status.DEAD and q.get(dead).dead_reason == "server rejected"
+    assert q.read_payload(dead) == {"n": 3}
+    new = q.enqueue("tx.new", {"n": 4})
+    q.close()
+    q = open_queue()
+    assert q.get(new).status is Status.PENDING
+
+
+def test_fresh_database_is_created_at_the_latest_version(open_queue: Any, db_path: Path) -> None:
+    open_queue().close()
+    conn = sqlite3.connect(db_path)
+    assert schema.version(conn) == schema.SCHEMA_VERSION
+    assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_a_failing_migration_leaves_the_old_version(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _old_database(db_path, 1)
+
+    def broken(db: Any) -> None:
+        db.execute("ALTER TABLE records ADD COLUMN half_done TEXT")
+        raise RuntimeError("power cut in the middle of a migration")
+
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS[:1], broken))
+    conn = schema.connect(str(db_path))
+    with pytest.raises(RuntimeError):
+        schema.migrate(conn, target=2)
+    assert schema.version(conn) == 1
+    assert "half_done" not in {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+    conn.close()
+
+
+def test_a_newer_database_is_refused(open_queue: Any, db_path: Path) -> None:
+    open_queue().close()
+    conn = sqlite3.connect(db_path)
+    conn.execute(f"PRAGMA user_version={schema.SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(QueueError, match="newer"):
+        open_queue()
