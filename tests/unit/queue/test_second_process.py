@@ -1,0 +1,60 @@
+"""A second process beside the running kiosk: `bawaba queue stats`, and concurrent writers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from .conftest import KEY_HEX
+
+WRITER = """
+import sys
+from kiosk.offline_queue.queue import OfflineQueue
+q = OfflineQueue(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(150):
+    q.enqueue("tx.other", {"i": i})
+q.close()
+"""
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "BAWABA_QUEUE_KEY": KEY_HEX}
+
+
+def test_bawaba_queue_stats_while_the_kiosk_holds_claims(open_queue: Any, db_path: Path) -> None:
+    q = open_queue()
+    q.enqueue_many([("tx", {"i": i}) for i in range(5)])
+    claimed = q.claim(2)
+    out = subprocess.run(
+        [sys.executable, "-m", "kiosk", "queue", "stats", "--db", str(db_path), "--json"],
+        capture_output=True, text=True, env=_env(), timeout=60, check=True,
+    ).stdout
+    stats = json.loads(out)
+    assert (stats["pending"], stats["in_flight"]) == (3, 2)
+    # the kiosk's claims are still its own: ack works and nothing was handed out twice
+    assert q.ack([r.id for r in claimed]) == 2
+    assert len(q.claim(10)) == 3
+
+
+def test_two_processes_enqueue_at_once_and_nothing_is_lost(open_queue: Any, db_path: Path) -> None:
+    q = open_queue()
+    child = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        env=_env(), text=True,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout.readline().strip() == "ready"
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    mine = [q.enqueue("tx.mine", {"i": i}) for i in range(150)]
+    assert child.wait(timeout=60) == 0
+    infos = q.list_records(limit=1000)
+    assert len(infos) == 300 and {i.kind for i in infos} == {"tx.mine", "tx.other"}
+    assert set(mine) <= {i.id for i in infos}
+    assert q.integrity_check() == ["ok"]
