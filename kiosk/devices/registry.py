@@ -73,3 +73,6 @@ def create(kind: str, cfg: DeviceConfig, source: str = "<config>") -> Any:
 # One line per driver; kinds: fingerprint, printer, smartcard, barcode, camera, payment.
 register("fingerprint", "zfm-serial", "kiosk.devices.fingerprint.zfm:ZfmScanner", ("serial",), "ZhianTec ZFM/R30x over serial")
 register("printer", "escpos-serial", "kiosk.devices.printer.escpos_serial:EscposSerialPrinter", ("serial", "escpos"), "ESC/POS receipt printer over serial (python-escpos)")
+register("smartcard", "pcsc", "kiosk.devices.smartcard.pcsc:PcscReader", ("smartcard",), "PC/SC reader via pyscard/pcscd (national-ID card)")
+register("barcode", "serial-scanner", "kiosk.devices.barcode.serial_scanner:SerialScanner", ("serial",), "serial 2D scanner: decoded text + configurable suffix")
+register("barcode", "zxing-camera", "kiosk.devices.barcode.zxing_camera:ZxingCamera", ("zxingcpp", "cv2"), "decodes camera frames with zxing-cpp (or pyzbar)")

@@ -21,7 +21,6 @@ import logging
 import socket
 import struct
 import threading
-import time
 from collections.abc import Callable
 from types import TracebackType
 
@@ -55,10 +54,11 @@ class VirtualCard:
             ...
             card.remove()
 
-    Fault knobs (for tests): :meth:`pull_after` removes the card when the n-th next APDU
-    arrives, before answering (card pulled mid-read); :meth:`truncate_next` sends half a
-    response frame and then pulls the card (garbage on the wire); :meth:`mute_next` stops
-    answering the next APDU until removed (a silent card); ``latency_s`` delays every answer.
+    Fault knobs (for tests; one armed at a time): :meth:`pull_after` removes the card when the
+    n-th next APDU arrives, before answering (card pulled mid-read); :meth:`truncate_next`
+    sends half a response frame and then pulls the card (garbage on the wire);
+    :meth:`mute_next` stops answering until removed (a silent card); ``latency_s`` delays
+    every answer.
     ``apdus`` records every command APDU received (the simulator's transcript).
     """
 
@@ -84,8 +84,7 @@ class VirtualCard:
         self._sock: socket.socket | None = None
         self._sock_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._pull_countdown: int | None = None
-        self._fault: str | None = None
+        self._fault: tuple[int, str] | None = None  # (APDUs until it strikes, kind)
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> VirtualCard:
@@ -139,15 +138,20 @@ class VirtualCard:
     # -- fault knobs ----------------------------------------------------------------------
     def pull_after(self, n: int) -> None:
         """Pull the card when the n-th next APDU arrives (1 = the very next), unanswered."""
-        self._pull_countdown = n
+        self._fault_at(n, "pull")
 
-    def truncate_next(self) -> None:
-        """Answer the next APDU with a frame cut in half, then pull the card."""
-        self._fault = "truncate"
+    def truncate_next(self, skip: int = 0) -> None:
+        """Answer the (skip+1)-th next APDU with a frame cut in half, then pull the card."""
+        self._fault_at(skip + 1, "truncate")
 
-    def mute_next(self) -> None:
-        """Never answer the next APDU (the reader waits until the card is removed)."""
-        self._fault = "mute"
+    def mute_next(self, skip: int = 0) -> None:
+        """Never answer the (skip+1)-th next APDU (the reader waits until the card is removed)."""
+        self._fault_at(skip + 1, "mute")
+
+    def _fault_at(self, n: int, kind: str) -> None:
+        if n < 1:
+            raise ValueError("fault position counts from 1")
+        self._fault = (n, kind)
 
     # -- the wire -------------------------------------------------------------------------
     def _drop(self) -> None:
@@ -200,13 +204,10 @@ class VirtualCard:
                 self._control(sock, msg[0])
                 continue
             self.apdus.append(msg)
-            if self._pull_countdown is not None:
-                self._pull_countdown -= 1
-                if self._pull_countdown <= 0:
-                    self._pull_countdown = None
-                    self.remove()
-                    return
-            fault, self._fault = self._fault, None
+            fault = self._next_fault()
+            if fault == "pull":
+                self.remove()
+                return
             if fault == "mute":
                 self._removed.wait()  # silent until someone pulls the card (or stop())
                 return
@@ -216,13 +217,23 @@ class VirtualCard:
                 log.exception("virtual card handler failed")
                 rapdu = SW_UNKNOWN
             if self.latency_s:
-                time.sleep(self.latency_s)
+                self._removed.wait(self.latency_s)
             if fault == "truncate":
                 data = frame(rapdu)
                 sock.sendall(data[: max(1, len(data) // 2)])
                 self.remove()
                 return
             sock.sendall(frame(rapdu))
+
+    def _next_fault(self) -> str | None:
+        if self._fault is None:
+            return None
+        n, kind = self._fault
+        if n > 1:
+            self._fault = (n - 1, kind)
+            return None
+        self._fault = None
+        return kind
 
     def _control(self, sock: socket.socket, code: int) -> None:
         if code == CTRL_ATR:
