@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 
@@ -82,13 +82,22 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-def authenticated(request: Request, body: Annotated[bytes, Depends(raw_body)]) -> str:
+def _hdr(name: str, text: str) -> Any:
+    return Header(alias=name, description=text)
+
+
+def authenticated(
+    request: Request,
+    body: Annotated[bytes, Depends(raw_body)],
+    kiosk: Annotated[str | None, _hdr(p.H_KIOSK, "kiosk id")] = None,
+    ts: Annotated[str | None, _hdr(p.H_TIMESTAMP, "Unix seconds when signed")] = None,
+    nonce: Annotated[str | None, _hdr(p.H_NONCE, "random, never reused")] = None,
+    digest: Annotated[str | None, _hdr(p.H_BODY_SHA256, "hex SHA-256 of the body")] = None,
+    sig: Annotated[str | None, _hdr(p.H_SIGNATURE, "hex HMAC-SHA256 of the canonical string")] = None,
+) -> str:
     """Check the signature headers; returns the kiosk id.  (Sync: runs in the thread pool.)"""
     store: Store = request.app.state.store
     cfg: CentralSettings = request.app.state.settings
-    h = request.headers
-    kiosk, ts, nonce = h.get(p.H_KIOSK), h.get(p.H_TIMESTAMP), h.get(p.H_NONCE)
-    digest, sig = h.get(p.H_BODY_SHA256), h.get(p.H_SIGNATURE)
     if not (kiosk and ts and nonce and digest and sig):
         raise ApiError("missing_auth", "signature headers missing")
     cred = store.kiosk_credential(kiosk)
