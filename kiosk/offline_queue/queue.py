@@ -44,6 +44,8 @@ _INSERT = (
     "payload, size) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
 )
 _IDS = "SELECT value FROM json_each(?)"
+# In "id IN (...) AND +status ...", the unary + keeps SQLite on the unique id index instead of
+# scanning every pending row through the status index (100,000 rows at a busy offline site).
 
 
 class OfflineQueue:
@@ -277,7 +279,7 @@ class OfflineQueue:
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE records SET status = 'acked', acked_at = ?, claimed_at = NULL, "
-                f"last_error = NULL WHERE id IN ({_IDS}) AND status IN ('in_flight', 'pending')",
+                f"last_error = NULL WHERE id IN ({_IDS}) AND +status IN ('in_flight', 'pending')",
                 (now, json.dumps(list(ids))),
             )
             return cur.rowcount
@@ -293,7 +295,7 @@ class OfflineQueue:
         with self._tx() as conn:
             rows = conn.execute(
                 f"SELECT id, attempts, created_at FROM records WHERE id IN ({_IDS}) "
-                "AND status IN ('in_flight', 'pending')",
+                "AND +status IN ('in_flight', 'pending')",
                 (json.dumps(list(ids)),),
             ).fetchall()
             retry, dead = [], []
@@ -336,7 +338,7 @@ class OfflineQueue:
             cur = conn.execute(
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, attempts = 0, "
                 f"dead_reason = NULL, dead_at = NULL WHERE id IN ({_IDS}) "
-                "AND status IN ('dead', 'pending')",
+                "AND +status IN ('dead', 'pending')",
                 (self._clock(), json.dumps(list(ids))),
             )
             return cur.rowcount
