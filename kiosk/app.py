@@ -1,0 +1,155 @@
+"""The composition root of `bawaba run` and `bawaba demo`.
+
+``run_kiosk`` loads the site config, sets up logging, builds the flow, the optional subsystems
+(devices, queue, sync: each behind a small function that returns None when its package is not
+installed yet, so the shell always runs), then starts Qt.  With no display it says so and runs
+the headless demo instead.  Qt is imported only inside these functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import Config, load_config
+from kiosk.flow import Event, Flow, ServiceSpec
+
+log = logging.getLogger(__name__)
+
+WINDOWED_SIZE = (1920, 1080)
+
+
+def has_display(env: dict[str, str] | None = None) -> bool:
+    """Whether Qt has somewhere to draw: an X or Wayland display, or an explicit platform."""
+    env = dict(os.environ) if env is None else env
+    return any(env.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """`bawaba demo [--headless] --out DIR`: render every screen in both languages to PNG."""
+    if getattr(args, "headless", False) and not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    cfg = load_config(getattr(args, "profile", None))
+    out = Path(args.out)
+    from kiosk.logging_setup import setup_logging
+
+    setup_logging(cfg, console=False, log_dir=out / "logs")
+    from kiosk.ui.demo import run
+
+    summary = run(cfg, out)
+    print(f"demo: {len(summary['screens'])} screens (Arabic and English) written to {out.resolve()}")
+    print(f"demo: summary in {(out / 'summary.json').resolve()}")
+    return 0
+
+
+def run_kiosk(args: argparse.Namespace) -> int:
+    """`bawaba run`: the kiosk on this unit's display (or the headless demo without one)."""
+    if not has_display():
+        print("No display (DISPLAY, WAYLAND_DISPLAY and QT_QPA_PLATFORM are unset): "
+              f"running the headless demo into {args.out} instead.")
+        return run_demo(argparse.Namespace(headless=True, out=args.out, profile=args.profile))
+    cfg = load_config(args.profile)
+    from kiosk.logging_setup import setup_logging
+
+    log_path = setup_logging(cfg)
+    log.info("starting", extra={"kiosk_id": cfg.kiosk.id, "mode": cfg.kiosk.mode,
+                                "path": str(log_path)})
+    from PySide6.QtCore import Qt, QTimer
+
+    from kiosk import watchdog
+    from kiosk.ui.application import CrashHandler, create_app
+    from kiosk.ui.main_window import MainWindow
+
+    app = create_app(cfg)
+    flow = Flow(cfg, services=load_services(cfg), submitter=build_submitter(cfg))
+    crash = CrashHandler(flow)
+    crash.install()
+    window = MainWindow(cfg, flow)
+    stops: list[Callable[[], None]] = []
+    if args.windowed or not cfg.ui.fullscreen:
+        window.resize(*WINDOWED_SIZE)
+        window.show()
+    else:
+        window.setWindowFlags(Qt.FramelessWindowHint | Qt.WindowStaysOnTopHint)
+        window.showFullScreen()
+    QTimer.singleShot(0, window.router.prebuild)
+    # Devices open in the background so the attract screen is up at once.
+    threading.Thread(target=lambda: stops.extend(start_subsystems(cfg, flow, args.simulated)),
+                     name="subsystems", daemon=True).start()
+    watchdog.ready()
+    try:
+        return app.exec()
+    finally:
+        watchdog.stopping()
+        for stop in reversed(stops):
+            try:
+                stop()
+            except Exception:  # noqa: BLE001 - stop the rest
+                log.exception("stopping a subsystem failed")
+        crash.uninstall()
+
+
+# ---- optional subsystems: each returns None when its package is not there yet -----------
+def load_services(cfg: Config) -> tuple[ServiceSpec, ...]:
+    """The service catalogue (a later issue); until then the shell's placeholder services."""
+    try:
+        from kiosk.catalogue import load_service_specs  # type: ignore[import-not-found]
+    except ImportError:
+        from kiosk.ui.demo import DEMO_SERVICES
+
+        return DEMO_SERVICES
+    return tuple(load_service_specs(cfg))
+
+
+def build_submitter(cfg: Config) -> Any:
+    """The function that turns a finished service into a queued transaction (to be wired)."""
+    from kiosk.flow import local_reference
+
+    return local_reference
+
+
+def start_subsystems(cfg: Config, flow: Flow, simulated: bool) -> list[Callable[[], None]]:
+    """Start devices (and later queue and sync); returns their stop functions."""
+    stops: list[Callable[[], None]] = []
+    try:
+        stops.extend(start_devices(cfg, flow, simulated))
+    except Exception:  # noqa: BLE001 - a device layer failure takes the unit out of service
+        log.exception("device layer failed to start", extra={"reason": "devices"})
+        flow.send(Event.FAIL, reason="devices")
+    return stops
+
+
+def start_devices(cfg: Config, flow: Flow, simulated: bool) -> list[Callable[[], None]]:
+    """Build the device manager (simulators first with --simulated); availability drives the flow."""
+    try:
+        from kiosk.devices.manager import AvailabilityChanged, DeviceManager
+    except ImportError:
+        log.warning("device layer not installed", extra={"component": "devices"})
+        return []
+    stops: list[Callable[[], None]] = []
+    if simulated:
+        from kiosk.devices.simulated import start_simulated_devices
+
+        cfg, stop_sims = start_simulated_devices(cfg)
+        stops.append(stop_sims)
+    manager = DeviceManager(cfg)
+
+    def on_event(event: object) -> None:
+        if isinstance(event, AvailabilityChanged):
+            flow.send(Event.RECOVER if event.available else Event.FAIL, reason="devices")
+
+    manager.subscribe(on_event)
+    manager.build()
+    manager.start()
+    stops.append(manager.stop)
+    return stops
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_kiosk(argparse.Namespace(profile=None, simulated=True, windowed=True, out="out/demo")))

@@ -1,0 +1,63 @@
+"""Attract screen: what the kiosk shows while nobody is using it.  A touch anywhere starts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+
+from kiosk.flow import Event, Snapshot
+from kiosk.i18n import t
+from kiosk.ui.art import Art
+from kiosk.ui.screens.base import Screen, ScreenContext
+from kiosk.ui.widgets import button, card, label
+
+FEATURES = (("icon_id", "attract.feature.id"), ("icon_passport", "attract.feature.passport"),
+            ("icon_car", "attract.feature.traffic"), ("icon_fees", "attract.feature.fees"))
+
+
+class AttractScreen(Screen):
+    """Welcome, a big start button and the kinds of service on offer."""
+
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(80, 40, 80, 48)
+        col.setSpacing(20)
+        col.addStretch(2)
+        col.addWidget(Art("hero", self.theme, 240), 0, Qt.AlignHCenter)
+        self.title = label("title")
+        self.subtitle = label("subtitle")
+        col.addWidget(self.title)
+        col.addWidget(self.subtitle)
+        col.addSpacing(16)
+        self.start = button("primary", on_click=lambda: self.send(Event.START), name="start")
+        self.start.setMinimumSize(520, 104)
+        col.addWidget(self.start, 0, Qt.AlignHCenter)
+        col.addStretch(3)
+        row = QHBoxLayout()
+        row.setSpacing(28)
+        self.features = []
+        for icon, key in FEATURES:
+            box = card()
+            inner = QHBoxLayout(box)
+            inner.setContentsMargins(24, 18, 24, 18)
+            inner.setSpacing(18)
+            inner.addWidget(Art(icon, self.theme, 72))
+            text = label("heading", align=Qt.AlignVCenter | Qt.AlignLeading)
+            inner.addWidget(text, 1)
+            self.features.append((key, text))
+            row.addWidget(box, 1)
+        col.addLayout(row)
+
+    def render(self, snap: Snapshot) -> None:
+        """Texts in the snapshot's language."""
+        lang = snap.language
+        self.title.setText(t("attract.title", lang))
+        self.subtitle.setText(t("attract.subtitle", lang))
+        self.start.setText(t("attract.start", lang))
+        for key, text in self.features:
+            text.setText(t(key, lang))
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """A touch anywhere on the attract screen starts a session."""
+        self.send(Event.START)

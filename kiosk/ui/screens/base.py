@@ -1,0 +1,57 @@
+"""The base of every screen: renders frozen snapshots, sends events, never decides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
+
+from kiosk.flow import Snapshot
+from kiosk.ui.art import Art, CountdownRing
+from kiosk.ui.theme import Theme
+
+Send = Callable[..., bool]
+
+
+@dataclass(frozen=True)
+class ScreenContext:
+    """What a screen is given: a way to send events to the flow, and the theme."""
+
+    send: Send
+    theme: Theme
+
+
+class Screen(QWidget):
+    """One full-body screen.  Subclasses build widgets in ``__init__`` and fill them in render()."""
+
+    #: Emitted after the screen has painted (the startup benchmark and demo wait for it).
+    painted = Signal()
+
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__()
+        self.send = ctx.send
+        self.theme = ctx.theme
+        self.language = "ar"
+
+    def render(self, snap: Snapshot) -> None:
+        """Show ``snap`` (called on every change while this screen is current)."""
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        """Forget anything personal shown (the session was wiped).  Text fields are cleared."""
+        from PySide6.QtWidgets import QLineEdit
+
+        for edit in self.findChildren(QLineEdit):
+            edit.clear()
+
+    def set_theme(self, theme: Theme) -> None:
+        """Switch painted illustrations to ``theme`` (the style sheet does the rest)."""
+        self.theme = theme
+        for art in self.findChildren(Art) + self.findChildren(CountdownRing):
+            art.set_theme(theme) if isinstance(art, Art) else setattr(art, "theme", theme)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().paintEvent(event)
+        self.painted.emit()
