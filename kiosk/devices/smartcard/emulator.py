@@ -22,8 +22,17 @@ def _sw(sw: int) -> bytes:
     return sw.to_bytes(2, "big")
 
 
-def sample_identity(template: bytes = bytes(range(256)) * 2) -> IdentityRecord:
-    """A fictional citizen for demos and tests (not a real person; ID number fails no check)."""
+def sample_identity(template: bytes | None = None) -> IdentityRecord:
+    """A fictional citizen for demos and tests (not a real person).
+
+    The fingerprint template defaults to the fingerprint simulator's finger ``citizen-1``
+    (the finger its standalone simulator has on the sensor), so a simulated kiosk can run
+    card + fingerprint end to end.
+    """
+    if template is None:
+        from kiosk.devices.fingerprint.simulator import template_for  # simulator-side helper
+
+        template = template_for("citizen-1")
     return IdentityRecord(
         id_number="1000000008",
         name_ar="محمد عبدالله الأحمد",
