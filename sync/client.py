@@ -94,7 +94,7 @@ class CentralClient:
                                      verify=self.session.verify, cert=self.session.cert)
             content = resp.content  # a cut-off body raises here
         except requests.exceptions.SSLError as exc:
-            raise NetworkError("tls_error", _tls_reason(exc)) from None
+            raise _tls_error(exc) from None
         except requests.exceptions.Timeout:
             raise NetworkError("timeout", f"no answer within {timeout_s or self.timeout_s:.1f} s") from None
         except requests.exceptions.RequestException as exc:
@@ -181,10 +181,11 @@ def encode_batch(items: list[dict[str, Any]]) -> bytes:
     return dumps({"items": items})
 
 
-def _tls_reason(exc: Exception) -> str:
+def _tls_error(exc: Exception) -> NetworkError:
+    """A TLS failure: a trust problem (``tls_error``, needs a person) or a dropped handshake."""
     text = str(exc)
     if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "server certificate does not chain to the pinned CA"
+        return NetworkError("tls_error", "server certificate does not chain to the pinned CA")
     if "certificate required" in text.lower() or "CERTIFICATE_REQUIRED" in text:
-        return "server requires a client certificate"
-    return "TLS handshake failed"
+        return NetworkError("tls_error", "server requires a client certificate")
+    return NetworkError("connection", "TLS handshake cut off")
