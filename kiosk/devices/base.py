@@ -228,13 +228,23 @@ class DeviceBase:
             self.set_health(HealthState.OFFLINE, str(exc))
             raise
         except DeviceError as exc:
-            self.set_health(HealthState.DEGRADED, str(exc))
+            if not self._sticky:
+                self.set_health(HealthState.DEGRADED, str(exc))
             raise
         if self._health.state is not HealthState.OK and not self._sticky:
             self.set_health(HealthState.OK)
         return result
 
-    _sticky = False  # set by _probe results that a plain success must not clear
+    _sticky = False  # a condition the device reported (paper out) that only a probe clears
+
+    def set_condition(self, state: HealthState, reason: str = "") -> None:
+        """Health from the device's own status report (paper near end, cover open, ...).
+
+        Unlike :meth:`set_health`, a plain successful call does not clear it; the next
+        :meth:`probe` or a new ``set_condition(HealthState.OK)`` does.
+        """
+        self._sticky = state is not HealthState.OK
+        self.set_health(state, reason)
 
     def probe(self) -> Health:
         """Ask the device how it is (cheap status query) and update health from the answer.
@@ -244,9 +254,10 @@ class DeviceBase:
         try:
             state, reason = self.io.call(self._probe, self.timeout_s)
         except DeviceError as exc:
-            state, reason = HealthState.OFFLINE, str(exc)
-        self._sticky = state is not HealthState.OK
-        self.set_health(state, reason)
+            self._sticky = False  # unreachable, not a reported condition: any success clears it
+            self.set_health(HealthState.OFFLINE, str(exc))
+            return self._health
+        self.set_condition(state, reason)
         return self._health
 
     def recover(self) -> Health:
@@ -263,9 +274,10 @@ class DeviceBase:
         try:
             state, reason = self.io.call(reopen, self.timeout_s)
         except DeviceError as exc:
-            state, reason = HealthState.OFFLINE, str(exc)
-        self._sticky = state is not HealthState.OK
-        self.set_health(state, reason)
+            self._sticky = False
+            self.set_health(HealthState.OFFLINE, str(exc))
+            return self._health
+        self.set_condition(state, reason)
         return self._health
 
     # -- lifecycle ------------------------------------------------------------------------

@@ -135,6 +135,7 @@ class ByteSimulator:
     def __init__(self) -> None:
         self.faults = Faults()
         self.received: list[bytes] = []  # every chunk the host sent, in order
+        self.sent: list[bytes] = []  # every reply as it went on the line, in order
         self._stream: SimStream | None = None
         self._stop = threading.Event()
         self._hangup = False
@@ -160,6 +161,7 @@ class ByteSimulator:
         elif f.truncate_next > 0:
             f.truncate_next -= 1
             reply = reply[: max(1, len(reply) // 2)]
+        self.sent.append(reply)
         self._stream.write(reply)
         if f.disconnect_after is not None:
             f.disconnect_after -= 1

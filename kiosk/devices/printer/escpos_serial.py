@@ -86,7 +86,9 @@ class EscposSerialPrinter(DeviceBase):
             try:
                 printer.close()
             except (serial.SerialException, OSError, termios.error):
-                pass  # closing a port whose cable is gone: nothing left to release
+                # the cable is gone and escpos's close() failed flushing; mark it closed so its
+                # __del__ does not try (and fail) again
+                printer._device = False
 
     def _send(self, fn: Callable[[Escpos], None]) -> None:
         """Run escpos calls against the open printer, with pyserial errors mapped."""

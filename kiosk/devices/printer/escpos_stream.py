@@ -48,10 +48,14 @@ class Op:
 
 
 class StreamParser:
-    """Feed bytes, get complete :class:`Op` values; partial commands wait for more bytes."""
+    """Feed bytes, get complete :class:`Op` values; partial commands wait for more bytes.
+
+    Text is held back until the next command, so a run split across reads comes out whole.
+    """
 
     def __init__(self) -> None:
         self._buf = bytearray()
+        self._text = bytearray()
 
     def feed(self, data: bytes) -> list[Op]:
         """Add bytes; return every operation now complete, in order."""
@@ -62,20 +66,22 @@ class StreamParser:
             op, new_pos = parse_one(bytes(self._buf), pos)
             if op is None:
                 break
-            ops.append(op)
             pos = new_pos
+            if op.name == "text":
+                self._text += op.data
+                continue
+            ops += self.flush()
+            ops.append(op)
         del self._buf[:pos]
-        return _merge_text(ops)
+        return ops
 
-
-def _merge_text(ops: list[Op]) -> list[Op]:
-    out: list[Op] = []
-    for op in ops:
-        if op.name == "text" and out and out[-1].name == "text":
-            out[-1] = Op("text", (), out[-1].data + op.data)
-        else:
-            out.append(op)
-    return out
+    def flush(self) -> list[Op]:
+        """Text still held back, as one op (empty list if none)."""
+        if not self._text:
+            return []
+        op = Op("text", (), bytes(self._text))
+        self._text = bytearray()
+        return [op]
 
 
 def _u16(buf: bytes, i: int) -> int:

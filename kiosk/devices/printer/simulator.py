@@ -85,6 +85,8 @@ class EscposSimulator(ByteSimulator):
 
     def finish(self) -> None:
         """Close an uncut receipt (at stop), so nothing printed is lost from ``receipts``."""
+        for op in self._parser.flush():
+            self._apply(op)
         self._flush_line()
         if self._strips:
             self._cut()
