@@ -38,7 +38,8 @@ def uuid7(clock_ns: Callable[[], int] = time.time_ns) -> str:
     rand_a = counter >> 62
     rand_b = counter & ((1 << 62) - 1)
     value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
-    return str(uuid.UUID(int=value))
+    h = f"{value:032x}"  # formatting by hand: uuid.UUID() costs more than the rest together
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def uuid7_time_ms(value: str) -> int:

@@ -7,6 +7,7 @@ refused with :class:`BiometricDataRejected` before anything is written.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -37,47 +38,56 @@ _IMAGE_B64 = ("/9j/", "iVBORw0KGgo", "/0//UQ", "AAAADGpQ", "/6D/", "Qk0")
 _IMAGE_MIN_CHARS = 256
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# One JSON string token and whether a colon follows it (then it is a key).  Scanning the
+# compact JSON left to right meets every token from its opening quote, never from inside.
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"(:?)')
 
 
-def _words(key: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _biometric_words(key: str) -> frozenset[str]:
+    """The biometric words in a key (cached: payloads repeat the same keys)."""
     text = _CAMEL.sub("_", key).lower()
-    words = {w for w in _WORD_SPLIT.split(text) if w}
-    return words | {text.replace("-", "_")}
+    words = {w for w in _WORD_SPLIT.split(text) if w} | {text.replace("-", "_")}
+    return frozenset(words & BIOMETRIC_WORDS)
 
 
-def check_no_biometrics(value: Any, path: str = "payload") -> None:
-    """Raise BiometricDataRejected if ``value`` holds biometric-looking keys or images."""
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise PayloadError(f"{path}: keys must be strings")
-            hit = _words(k) & BIOMETRIC_WORDS
+def check_no_biometrics(text: str) -> None:
+    """Raise BiometricDataRejected if the JSON ``text`` has biometric-looking keys or images.
+
+    Works on the serialised payload: a cheap substring pre-check lets ordinary payloads
+    through in microseconds; only a possible hit is tokenised and checked word by word.
+    """
+    lowered = text.lower()  # substring tests beat a regex alternation by ~20x here
+    maybe_key = any(word in lowered for word in BIOMETRIC_WORDS)
+    maybe_image = len(text) >= _IMAGE_MIN_CHARS and any(sig in text for sig in _IMAGE_B64)
+    if not (maybe_key or maybe_image):
+        return
+    for match in _STRING.finditer(text):
+        body, colon = match.group(1), match.group(2)
+        if colon and maybe_key:
+            key = json.loads(f'"{body}"') if "\\" in body else body
+            hit = _biometric_words(key)
             if hit:
                 raise BiometricDataRejected(
-                    f"{path}.{k}: looks like biometric data ({sorted(hit)[0]}); "
+                    f"payload key {key!r} looks like biometric data ({sorted(hit)[0]}); "
                     "biometric data never enters the queue"
                 )
-            check_no_biometrics(v, f"{path}.{k}")
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            check_no_biometrics(v, f"{path}[{i}]")
-    elif isinstance(value, str) and len(value) >= _IMAGE_MIN_CHARS:
-        body = value.split(",", 1)[1] if value.startswith("data:") else value
-        if body.lstrip().startswith(_IMAGE_B64):
-            raise BiometricDataRejected(f"{path}: holds an encoded image; images never enter the queue")
-    elif isinstance(value, (bytes, bytearray, memoryview)):
-        raise PayloadError(f"{path}: raw bytes are not allowed in a payload")
+        elif not colon and maybe_image and len(body) >= _IMAGE_MIN_CHARS:
+            data = body.split(",", 1)[1] if body.startswith("data:") else body
+            if data.lstrip().startswith(_IMAGE_B64):
+                raise BiometricDataRejected("payload holds an encoded image; images never enter the queue")
 
 
 def encode(payload: Mapping[str, Any]) -> bytes:
-    """Check and serialise a payload to compact UTF-8 JSON."""
+    """Serialise a payload to compact UTF-8 JSON and check it (keys become strings, as in JSON)."""
     if not isinstance(payload, Mapping):
         raise PayloadError(f"payload must be a dict, got {type(payload).__name__}")
-    check_no_biometrics(payload)
     try:
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"payload is not plain JSON: {exc}") from None
+    check_no_biometrics(text)
+    return text.encode()
 
 
 def decode(data: bytes) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from kiosk.offline_queue.payload import BiometricDataRejected, PayloadError
         {"finger_template": "x"},
         {"iris_code": "x"},
         {"Portrait": "x"},
+        {"a": [1, {"b": {"Finger-Print": None}}]},
+        {'x"y': 'a "quoted": value', "faceA": 2},
         {"note": "data:image/jpeg;base64," + base64.b64encode(b"\xff\xd8\xff\xe0" + bytes(400)).decode()},
         {"blob": base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(400)).decode()},
     ],
@@ -33,7 +35,13 @@ def test_biometric_looking_payload_is_refused_and_nothing_written(open_queue: An
 
 
 @pytest.mark.parametrize(
-    "payload", [{"name": "Ali", "fees": [1, 2.5], "surface": "x", "receipt_template": "std"}, {}]
+    "payload",
+    [
+        {"name": "Ali", "fees": [1, 2.5], "surface": "x", "receipt_template": "std"},
+        {"note": "customer asked about face-to-face service", "q": 'say "face": no'},
+        {"scan": "iVBORw0KGgo"},  # short: a word, not an image
+        {},
+    ],
 )
 def test_ordinary_payloads_pass(open_queue: Any, payload: dict) -> None:
     q = open_queue()
@@ -41,7 +49,7 @@ def test_ordinary_payloads_pass(open_queue: Any, payload: dict) -> None:
     assert q.claim(10)[0].payload == payload
 
 
-@pytest.mark.parametrize("payload", [["not", "a", "dict"], {"raw": b"bytes"}, {"x": float("nan")}, {1: 2}])
+@pytest.mark.parametrize("payload", [["not", "a", "dict"], {"raw": b"bytes"}, {"x": float("nan")}, {"o": object()}])
 def test_non_json_payloads_are_refused(open_queue: Any, payload: Any) -> None:
     q = open_queue()
     with pytest.raises(PayloadError):
