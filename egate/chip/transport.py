@@ -8,6 +8,7 @@ answering raises :class:`~kiosk.errors.DeviceTimeout` instead of hanging the gat
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -105,6 +106,7 @@ class PcscTransport:
         self.reader, self.timeout_s = reader, timeout_s
         self.io = IoWorker(f"chip-pcsc-{reader or 'first'}")
         self._conn: Any = None
+        self._service: Any = None
         self._stuck = False
         self.atr = b""
         self.io.call(lambda: self._connect(connect_timeout_s), connect_timeout_s + timeout_s)
@@ -134,6 +136,7 @@ class PcscTransport:
             service.connection.connect()
         except (CardRequestTimeoutException, CardConnectionException) as exc:
             raise DeviceNotFound(f"no chip on reader {reader}: {exc}") from None
+        self._service = service  # keep it: pyscard disconnects when the service is collected
         self._conn = service.connection
         self.atr = bytes(self._conn.getATR())
 
@@ -155,11 +158,27 @@ class PcscTransport:
             raise
 
     def close(self) -> None:
-        """Disconnect (best effort) and stop the worker."""
-        conn, self._conn = self._conn, None
-        if conn is not None and not self._stuck:
-            try:
-                self.io.call(conn.disconnect, 2.0)
-            except (DeviceError, Exception):  # noqa: BLE001 - closing must not raise
-                pass
+        """Disconnect and stop the worker.
+
+        Everything PC/SC happens on the worker: after a timeout the worker is still inside
+        SCardTransmit, and libpcsclite would block any call from another thread on the same
+        handle (even pyscard's implicit disconnect when the connection is collected), so the
+        clean-up is queued behind the stuck call and this returns without waiting for it.
+        """
+        def cleanup() -> None:
+            conn, self._conn, self._service = self._conn, None, None
+            if conn is not None:
+                try:
+                    conn.disconnect()
+                except Exception:  # noqa: BLE001 - closing must not raise
+                    pass
+
+        if self._stuck:
+            self.io.submit(cleanup)
+            threading.Thread(target=self.io.stop, name="chip-pcsc-close", daemon=True).start()
+            return
+        try:
+            self.io.call(cleanup, 2.0)
+        except DeviceError:
+            pass
         self.io.stop()

@@ -1,0 +1,114 @@
+"""The chip reader through a real pcscd and the vsmartcard-vpcd reader driver, with the
+emulated passport on the card side of the vpcd socket."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from egate.chip.emulator import ChipFaults, EmulatedPassport
+from egate.chip.errors import AccessDenied
+from egate.chip.mrzkeys import MrzKeys
+from egate.chip.pa import MasterList
+from egate.chip.reader import read_passport
+from egate.chip.testpki import TestPki
+from egate.chip.transport import PcscTransport
+from kiosk.errors import DeviceTimeout
+
+from .conftest import MRZ
+
+KEYS = MrzKeys.from_mrz(MRZ)
+
+
+@contextlib.contextmanager
+def chip_in_reader(pcscd, chip: EmulatedPassport) -> Iterator[object]:
+    with pcscd.card(chip, atr=chip.atr, on_power=chip.on_power) as card:
+        assert card.insert(wait_s=5.0), "pcscd never asked the virtual card for its ATR"
+        try:
+            yield card
+        finally:
+            chip.release()
+
+
+def _read(pcscd, chip, master, keys=KEYS, timeout_s=5.0):
+    with chip_in_reader(pcscd, chip):
+        transport = PcscTransport(pcscd.reader_name, timeout_s=timeout_s, connect_timeout_s=5.0)
+        try:
+            return read_passport(transport, keys, master, MRZ)
+        finally:
+            transport.close()
+
+
+def test_genuine_passport_over_pcsc_uses_extended_length(pcscd, pki, master, face_jpeg) -> None:
+    chip = EmulatedPassport(MRZ, face_jpeg, (300, 384), pki)
+    result = _read(pcscd, chip, master)
+    assert result.pa.passed, result.pa.as_dict()
+    assert result.dg1_mrz == MRZ
+    assert result.face is not None and bytes(result.face.data) == face_jpeg
+    assert result.extended_length and result.apdus == 7
+
+
+def test_short_length_chip_over_pcsc(pcscd, pki, master, face_jpeg) -> None:
+    chip = EmulatedPassport(MRZ, face_jpeg, (300, 384), pki, extended_length=False)
+    result = _read(pcscd, chip, master)
+    assert result.pa.passed and not result.extended_length
+    assert bytes(result.face.data) == face_jpeg
+
+
+def test_wrong_keys_over_pcsc(pcscd, pki, master, face_jpeg) -> None:
+    chip = EmulatedPassport(MRZ, face_jpeg, (300, 384), pki, ChipFaults(wrong_keys=True))
+    with pytest.raises(AccessDenied):
+        _read(pcscd, chip, master)
+
+
+def test_tampered_dg1_over_pcsc(pcscd, pki, master, face_jpeg) -> None:
+    chip = EmulatedPassport(MRZ, face_jpeg, (300, 384), pki, ChipFaults(tamper_dg1=True))
+    result = _read(pcscd, chip, master)
+    assert result.pa.status("dg_hashes") == "fail" and not result.pa.passed
+
+
+def test_unknown_csca_and_expired_signer_over_pcsc(pcscd, master, face_jpeg, tmp_path) -> None:
+    rogue = EmulatedPassport(MRZ, face_jpeg, (300, 384), TestPki.generate(csca_name="Rogue"))
+    assert _read(pcscd, rogue, master).pa.status("csca_chain") == "fail"
+    old = TestPki.generate(ds_expired=True)
+    result = _read(pcscd, EmulatedPassport(MRZ, face_jpeg, (300, 384), old),
+                   MasterList.load(old.write_master_list(tmp_path)))
+    assert result.pa.status("ds_validity") == "fail" and not result.pa.passed
+
+
+def test_chip_that_stops_answering_gives_a_timeout_not_a_hang(pcscd, pki, master, face_jpeg) -> None:
+    chip = EmulatedPassport(MRZ, face_jpeg, (300, 384), pki, ChipFaults(stop_after=5))
+    with pytest.raises(DeviceTimeout):
+        _read(pcscd, chip, master, timeout_s=1.0)
+    # the reader recovers: the next passport reads normally
+    good = EmulatedPassport(MRZ, face_jpeg, (300, 384), pki)
+    assert _read(pcscd, good, master).pa.passed
+
+
+def test_cli_reads_the_emulator_served_by_cli(pcscd, tmp_path, capsys) -> None:
+    from kiosk.__main__ import main
+
+    ml = tmp_path / "ml"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "chip", "emulate", "--vpcd-port", str(pcscd.vpcd_port),
+         "--master-list-out", str(ml), "--seconds", "60"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert "emulated e-passport" in proc.stdout.readline()
+        code = main(["chip", "read", "--reader", pcscd.reader_name, "--mrz", *MRZ, "--json",
+                     "--master-list", str(ml)])
+        out = json.loads(capsys.readouterr().out)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert code == 0
+    assert out["data_groups"] == ["DG1", "DG2"]
+    assert out["dg1_mrz"] == MRZ
+    assert out["passive_authentication"]["passed"] is True
+    assert set(out["passive_authentication"]["checks"]) >= {"dg_hashes", "ds_signature", "csca_chain"}
+    assert out["ms"] > 0
