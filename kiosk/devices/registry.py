@@ -76,3 +76,4 @@ register("printer", "escpos-serial", "kiosk.devices.printer.escpos_serial:Escpos
 register("smartcard", "pcsc", "kiosk.devices.smartcard.pcsc:PcscReader", ("smartcard",), "PC/SC reader via pyscard/pcscd (national-ID card)")
 register("barcode", "serial-scanner", "kiosk.devices.barcode.serial_scanner:SerialScanner", ("serial",), "serial 2D scanner: decoded text + configurable suffix")
 register("barcode", "zxing-camera", "kiosk.devices.barcode.zxing_camera:ZxingCamera", ("zxingcpp", "cv2"), "decodes camera frames with zxing-cpp (or pyzbar)")
+register("payment", "jsonl-tcp", "kiosk.devices.payment.tcp:JsonlTcpTerminal", ("serial",), "semi-integrated terminal, nexo-style JSON lines over TCP")
