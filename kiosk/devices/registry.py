@@ -77,3 +77,4 @@ register("smartcard", "pcsc", "kiosk.devices.smartcard.pcsc:PcscReader", ("smart
 register("barcode", "serial-scanner", "kiosk.devices.barcode.serial_scanner:SerialScanner", ("serial",), "serial 2D scanner: decoded text + configurable suffix")
 register("barcode", "zxing-camera", "kiosk.devices.barcode.zxing_camera:ZxingCamera", ("zxingcpp", "cv2"), "decodes camera frames with zxing-cpp (or pyzbar)")
 register("payment", "jsonl-tcp", "kiosk.devices.payment.tcp:JsonlTcpTerminal", ("serial",), "semi-integrated terminal, nexo-style JSON lines over TCP")
+register("payment", "jsonl-serial", "kiosk.devices.payment.serial_port:JsonlSerialTerminal", ("serial",), "semi-integrated terminal, nexo-style JSON lines over serial")
