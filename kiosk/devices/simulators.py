@@ -112,3 +112,4 @@ def run_until_stopped(
 register("fingerprint", "kiosk.devices.fingerprint.simulator:start", "ZFM/R30x sensor with simulated fingers")
 register("printer", "kiosk.devices.printer.simulator:start", "ESC/POS receipt printer, receipts saved as PNG")
 register("smartcard", "kiosk.devices.smartcard.simulator:start", "national-ID card emulator behind vpcd in a private pcscd (or an existing vpcd port)")
+register("payment", "kiosk.devices.payment.simulator:start", "payment terminal, JSON lines; scripted approve/decline/timeout/card removed/offline/lost response")
