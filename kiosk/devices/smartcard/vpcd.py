@@ -35,6 +35,7 @@ DEFAULT_PORT = 0x8C7B
 #: ATR of a contact card, T=1, with historical bytes "BAWABA" (ISO 7816-3 format; TCK correct).
 DEFAULT_ATR = bytes.fromhex("3B86800142415741424111")
 SW_UNKNOWN = b"\x6f\x00"  # "no precise diagnosis": what a card says when its handler crashed
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 
 
 def frame(payload: bytes) -> bytes:
@@ -250,6 +251,8 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
         if not chunk:
             return None
         buf += chunk
+        if _QUICKACK is not None:  # vpcd writes length and APDU separately: without an
+            sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)  # immediate ACK, Nagle adds 40 ms
     return bytes(buf)
 
 
