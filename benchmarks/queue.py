@@ -98,7 +98,11 @@ def persist_queue(d: Path) -> dict[str, Any]:
             q.put(PAYLOAD)
         q._putter.execute(f"PRAGMA synchronous={sync}")
 
-    return {"single": lambda: q.put(PAYLOAD) and 1 or 1, "batch": batch, "drain": drain,
+    def put() -> int:
+        q.put(PAYLOAD)
+        return 1
+
+    return {"single": put, "batch": batch, "drain": drain,
             "prefill": prefill, "close": q.close, "synchronous": sync}
 
 
@@ -179,8 +183,14 @@ CONTENDERS = {"bawaba": bawaba, "persist-queue": persist_queue, "litequeue": lit
               "bare-sqlite": bare_sqlite}
 
 
+#: Items per interleaved chunk: every contender runs one chunk in turn, so all of them see
+#: the same background load (the machine is shared; a sequential run would favour whoever
+#: happened to run in a quiet second).
+CHUNK = {"single": 100, "batch": 1000, "drain": 200}
+
+
 def timed(op: Op, items: int) -> tuple[float, list[float]]:
-    """Run ``op`` until ``items`` items are handled; (items/s, per-call latencies in ms)."""
+    """Run ``op`` until ``items`` items are handled; (seconds, per-call latencies in ms)."""
     lat: list[float] = []
     done = 0
     start = time.perf_counter()
@@ -191,7 +201,7 @@ def timed(op: Op, items: int) -> tuple[float, list[float]]:
         if n == 0:
             raise RuntimeError("queue ran dry during the drain measurement")
         done += n
-    return done / (time.perf_counter() - start), lat
+    return time.perf_counter() - start, lat
 
 
 def pct(values: list[float], p: float) -> float:
@@ -200,41 +210,64 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
 
 
+def one_round(ops: int, levels: tuple[int, ...], base: Path, tag: str) -> dict[tuple[str, int], Any]:
+    """Every contender at every fill level, side by side, chunks interleaved.
+
+    Returns {(name, level): {what: [seconds, items, latencies]}}.
+    """
+    made = {}
+    for level in levels:
+        for name, make in CONTENDERS.items():
+            d = base / f"{name}-{level}-{tag}"
+            d.mkdir()
+            c = make(d)
+            if level:
+                c["prefill"](level)
+            c["prefill"](ops)  # the drain's source, queued before the enqueue runs
+            made[(name, level)] = (d, c)
+    out: dict[tuple[str, int], Any] = {key: {} for key in made}
+    for what in ("single", "batch", "drain"):
+        for turn, i in enumerate(range(0, ops, CHUNK[what])):
+            keys = list(made)
+            keys = keys[turn % len(keys):] + keys[: turn % len(keys)]  # rotate who goes first
+            for key in keys:
+                n = min(CHUNK[what], ops - i)
+                secs, lat = timed(made[key][1][what], n)
+                acc = out[key].setdefault(what, [0.0, 0, []])
+                acc[0] += secs
+                acc[1] += n
+                acc[2].extend(lat)
+    for key, (d, c) in made.items():
+        if "synchronous" in c:
+            out[key]["synchronous"] = c["synchronous"]
+        c["close"]()
+        shutil.rmtree(d)
+    return out
+
+
 def run(ops: int, rounds: int, pending: int, base: Path) -> dict[str, Any]:
-    """Every contender, both fill levels; medians over ``rounds``."""
-    results: dict[str, Any] = {}
-    for level in (0, pending):
-        raw: dict[str, dict[str, dict[str, list]]] = {}
-        for r in range(rounds):
-            for name, make in CONTENDERS.items():
-                d = base / f"{name}-{level}-{r}"
-                d.mkdir()
-                c = make(d)
-                if level:
-                    c["prefill"](level)
-                slot = raw.setdefault(name, {})
-                c["prefill"](ops)  # drain source, enqueued before the enqueue runs
-                for what in ("single", "batch", "drain"):
-                    rate, lat = timed(c[what], ops)
-                    entry = slot.setdefault(what, {"rates": [], "lat": []})
-                    entry["rates"].append(rate)
-                    entry["lat"].extend(lat)
-                if "synchronous" in c:
-                    slot["synchronous"] = c["synchronous"]
-                c["close"]()
-                shutil.rmtree(d)
-                print(f"  pending={level} round {r + 1}/{rounds} {name} done", file=sys.stderr)
-        results[str(level)] = {
-            name: {
-                what: {
-                    "ops_per_s": round(statistics.median(v["rates"])),
-                    "p50_ms": round(pct(v["lat"], 50), 3),
-                    "p99_ms": round(pct(v["lat"], 99), 3),
-                    "rounds_ops_per_s": [round(x) for x in v["rates"]],
-                }
-                for what, v in slot.items() if isinstance(v, dict)
-            }
-            for name, slot in raw.items()
+    """Every contender at 0 and ``pending``; ops/s is the median over ``rounds``."""
+    raw: dict[tuple[str, int], dict[str, Any]] = {}
+    for r in range(rounds):
+        for key, res in one_round(ops, (0, pending), base, str(r)).items():
+            for what, value in res.items():
+                if what == "synchronous":
+                    raw.setdefault(key, {})["synchronous"] = value
+                    continue
+                entry = raw.setdefault(key, {}).setdefault(what, {"rates": [], "lat": []})
+                entry["rates"].append(value[1] / value[0])
+                entry["lat"].extend(value[2])
+        print(f"  round {r + 1}/{rounds} done", file=sys.stderr)
+    results: dict[str, Any] = {"0": {}, str(pending): {}}
+    for (name, level), slot in raw.items():
+        results[str(level)][name] = {
+            what: (v if not isinstance(v, dict) else {
+                "ops_per_s": round(statistics.median(v["rates"])),
+                "p50_ms": round(pct(v["lat"], 50), 3),
+                "p99_ms": round(pct(v["lat"], 99), 3),
+                "rounds_ops_per_s": [round(x) for x in v["rates"]],
+            })
+            for what, v in slot.items()
         }
     return results
 
@@ -297,7 +330,9 @@ def main() -> int:
     doc = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "setup": (
-            f"{args.ops} items per measurement, median of {args.rounds} rounds (latency pooled); "
+            f"{args.ops} items per measurement, contenders interleaved in chunks "
+            f"({CHUNK}) across contenders and both fill levels, median of {args.rounds} "
+            "rounds (latency pooled); "
             f"batches of {BATCH}; payload {len(json.dumps(PAYLOAD, ensure_ascii=False).encode())} B JSON; "
             f"dir {base.parent} (fs dev {os.stat(base.parent).st_dev}); Python {platform.python_version()}, "
             f"SQLite {sqlite3.sqlite_version}, persist-queue {persistqueue.__version__}, "

@@ -343,24 +343,27 @@ class OfflineQueue:
             )
             return cur.rowcount
 
-    def release_claims(self) -> int:
-        """Return records left in flight to pending (done at start by the owner).
+    def release_claims(self, older_than_s: float | None = None) -> int:
+        """Return records left in flight to pending; returns how many.
 
-        A record that has used up its attempts is dead-lettered instead, so a record that
-        crashes the process on every try cannot crash it forever.
+        Done at start by the owner for every claim (a crash left them).  A live sync agent
+        that lost track of a batch may pass ``older_than_s`` to release only claims older
+        than that.  A record that has used up its attempts is dead-lettered instead, so a
+        record that crashes the process on every try cannot crash it forever.
         """
         now = self._clock()
+        cutoff = now if older_than_s is None else now - older_than_s
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE records SET status = 'dead', dead_reason = 'in flight at a crash after "
                 "the last allowed attempt', dead_at = ?, claimed_at = NULL "
-                "WHERE status = 'in_flight' AND attempts >= ?",
-                (now, self.policy.max_attempts),
+                "WHERE status = 'in_flight' AND attempts >= ? AND coalesce(claimed_at, 0) <= ?",
+                (now, self.policy.max_attempts, cutoff),
             )
             cur2 = conn.execute(
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, claimed_at = NULL "
-                "WHERE status = 'in_flight'",
-                (now,),
+                "WHERE status = 'in_flight' AND coalesce(claimed_at, 0) <= ?",
+                (now, cutoff),
             )
             return cur.rowcount + cur2.rowcount
 

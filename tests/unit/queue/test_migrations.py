@@ -29,6 +29,7 @@ def _old_database(path: Path, version: int) -> dict[str, dict[str, Any]]:
         "01900000-0000-7000-8000-000000000001": {"status": "pending", "payload": {"name": "Ali", "n": 1}},
         "01900000-0000-7000-8000-000000000002": {"status": "acked", "payload": {"n": 2}},
         "01900000-0000-7000-8000-000000000003": {"status": "dead", "payload": {"n": 3}},
+        "01900000-0000-7000-8000-000000000004": {"status": "in_flight", "payload": {"n": 4}},
     }
     for i, (rid, rec) in enumerate(records.items()):
         plain = encode(rec["payload"])
@@ -56,9 +57,10 @@ def test_every_older_version_migrates_with_data_intact(open_queue: Any, db_path:
     q = open_queue()
     assert q.stats()["schema_version"] == schema.SCHEMA_VERSION
     assert q.integrity_check() == ["ok"]
-    pending, acked, dead = list(records)
-    (rec,) = q.claim(10)
+    pending, acked, dead, in_flight = list(records)
+    rec, rec2 = q.claim(10)  # the claim a crash left in flight was released at open
     assert (rec.id, rec.payload, rec.size) == (pending, records[pending]["payload"], records[pending]["size"])
+    assert (rec2.id, rec2.payload) == (in_flight, {"n": 4})
     assert q.get(acked).status is Status.ACKED
     assert q.get(dead).status is Status.DEAD and q.get(dead).dead_reason == "server rejected"
     assert q.read_payload(dead) == {"n": 3}

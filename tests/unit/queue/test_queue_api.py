@@ -238,3 +238,13 @@ def test_closed_queue_refuses_work(open_queue: Any) -> None:
     q.close()
     with pytest.raises(QueueError):
         q.enqueue("tx", {})
+
+
+def test_a_live_agent_can_release_only_stale_claims(open_queue: Any, clock: Any) -> None:
+    q = open_queue()
+    old, new = q.enqueue_many([("tx", {}), ("tx", {})])
+    q.claim(1)
+    clock.advance(300.0)
+    q.claim(1)
+    assert q.release_claims(older_than_s=120.0) == 1
+    assert (q.get(old).status, q.get(new).status) == (Status.PENDING, Status.IN_FLIGHT)
