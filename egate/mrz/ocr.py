@@ -29,6 +29,7 @@ MARGIN_T = 2        #: template margin above and below the capitals, px
 MARGIN_S = 3        #: strip margin above and below the capitals, px (vertical search +-1)
 SLACK = 2           #: allowed pitch error per character in the dynamic programme, px
 REACH = 5           #: how far each cell is searched either side of its expected place, px
+V_SCALES = (0.94, 1.06)  #: vertical scales per class (absorbs cap-height measuring error)
 _RENDER = 8         #: render templates this many times larger, then shrink (anti-aliasing)
 
 
@@ -36,7 +37,7 @@ _RENDER = 8         #: render templates this many times larger, then shrink (ant
 class Templates:
     """The 37 glyph templates and the font geometry the strip normalisation needs."""
 
-    images: np.ndarray      #: (37, h, PITCH) float32 templates
+    images: np.ndarray      #: (37 * len(V_SCALES), h, PITCH) float32 templates, class-major
     cap: int                #: capital height in the strip, px
     lsb: float              #: mean left ink edge inside a cell, fraction of the pitch
     rsb: float              #: mean right ink edge inside a cell, fraction of the pitch
@@ -80,11 +81,13 @@ def templates() -> Templates:
     cap_top = int(np.median([tops[ALPHABET.index(c)] for c in "EFHKLMNTXZ"]))
     cap = int(round((baseline - cap_top) / _RENDER))
     out = []
+    centre = (cap_top + baseline) / 2
     for arr in glyphs:
-        top = cap_top - MARGIN_T * _RENDER
-        window = arr[top: baseline + MARGIN_T * _RENDER, :]
-        small = cv2.resize(window, (PITCH, cap + 2 * MARGIN_T), interpolation=cv2.INTER_AREA)
-        out.append(cv2.GaussianBlur(small.astype(np.float32), (0, 0), 0.6))
+        for scale in V_SCALES:  # the glyph drawn this much taller than the measured line
+            half = (cap / 2 + MARGIN_T) * _RENDER / scale
+            window = arr[int(round(centre - half)): int(round(centre + half)), :]
+            small = cv2.resize(window, (PITCH, cap + 2 * MARGIN_T), interpolation=cv2.INTER_AREA)
+            out.append(cv2.GaussianBlur(small.astype(np.float32), (0, 0), 0.7))
     letters = [ALPHABET.index(c) for c in ALPHABET if c != "1"]
     return Templates(np.stack(out), cap, float(np.mean([lefts[i] for i in letters])),
                      float(np.mean([rights[i] for i in letters])))
@@ -146,7 +149,7 @@ def score_cells(strip: np.ndarray, n: int) -> np.ndarray:
     win = np.lib.stride_tricks.sliding_window_view(strip.astype(np.float32), (th, tw))
     patches = win[:, x_lo:x_hi].reshape(-1, th * tw)
     scores = (_unit_rows(patches) @ _template_matrix()).reshape(win.shape[0], x_hi - x_lo, -1)
-    scores = scores.max(axis=0)                                      # (x, 37)
+    scores = scores.max(axis=0).reshape(x_hi - x_lo, len(ALPHABET), -1).max(axis=2)  # (x, 37)
     xs = np.arange(n)[:, None] * PITCH + np.arange(2 * REACH + 1)[None, :]
     return scores[np.clip(xs, 0, scores.shape[0] - 1)]
 

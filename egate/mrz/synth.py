@@ -38,6 +38,9 @@ class SynthFrame:
     char_height: float
     angle: float
     params: dict[str, float] = field(default_factory=dict)
+    #: per line, the cell box (left of the first cell, right of the last, cap top, baseline)
+    #: as a TL, TR, BR, BL quad in frame px
+    line_quads: tuple[np.ndarray, ...] = ()
 
 
 @functools.lru_cache(maxsize=32)
@@ -187,8 +190,14 @@ def make_frame(rng: np.random.Generator, lines: list[str] | None = None, *,
     warped = cv2.warpPerspective(page.astype(np.float32), matrix, (fw, fh),
                                  flags=cv2.INTER_LINEAR)
     frame = bg * (1 - mask[..., None]) + warped
+    _, _, corners, baselines = page_geometry(lines, ch / ocrb_cap_ratio())
+    x0, x1 = float(corners[0, 0]), float(corners[1, 0])
+    cap = ocrb_cap_ratio() * ch / ocrb_cap_ratio()
+    quads = tuple(cv2.perspectiveTransform(
+        np.array([[[x0, b - cap], [x1, b - cap], [x1, b], [x0, b]]], np.float32), matrix)[0]
+        for b in baselines)
     return SynthFrame(_camera(frame, rng, difficulty), tuple(lines), ch, ang % 360,
-                      {"width": fw, "height": fh})
+                      {"width": fw, "height": fh}, quads)
 
 
 def _camera(frame: np.ndarray, rng: np.random.Generator, difficulty: float) -> np.ndarray:

@@ -1,0 +1,133 @@
+"""Turn per-position character scores into MRZ text, using field types and check digits.
+
+1. Every position only admits the characters its field allows (digits in dates and check
+   digits, letters in codes, states, sex and names, anything in document numbers and
+   optional data), so O/0, I/1, B/8, S/5, Z/2 are settled by position wherever the field type
+   decides.
+2. Where a check digit fails, a document number or optional-data character whose best and
+   second-best readings are close may be swapped for the second one, one position per field,
+   and only if *every* check then holds.  Never more than :data:`MAX_SWAPS` swaps.
+3. Characters no check digit covers (names, states, sex) must be read with a clear margin,
+   otherwise the read is reported, but not valid: a check digit cannot catch a wrong name.
+
+Reads of several frames of the same document are combined by summing their scores first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from egate.mrz.parse import ALPHA, ALPHABET, ANY, CHECK, NUMERIC, MrzData, parse, position_classes
+
+MAX_SWAPS = 2            #: most characters changed from their best reading
+SWAP_MARGIN = 0.08       #: a swap is only tried where the top two scores are this close
+TRUST_MARGIN = 0.05      #: unchecked characters need at least this lead over the runner-up
+TRUST_SCORE = 0.45       #: ... and at least this correlation
+
+_DIGITS = np.array([c.isdigit() for c in ALPHABET])
+_LETTERS = np.array([c.isalpha() for c in ALPHABET])
+_FILLER = np.array([c == "<" for c in ALPHABET])
+_ALLOWED = {
+    NUMERIC: _DIGITS | _FILLER,
+    CHECK: _DIGITS | _FILLER,
+    ALPHA: _LETTERS | _FILLER,
+    ANY: np.ones(len(ALPHABET), bool),
+}
+
+
+@dataclass(frozen=True)
+class Corrected:
+    """The outcome of correction: parsed data, whether it may be trusted, and what was done."""
+
+    data: MrzData
+    valid: bool
+    swaps: int
+    uncertain: tuple[tuple[int, int], ...]   #: (line, position) of doubtful unchecked chars
+
+
+def _masked(scores: np.ndarray, cls: str) -> np.ndarray:
+    """Scores (n, 37) with characters the field classes forbid pushed to -inf."""
+    allowed = np.stack([_ALLOWED[c] for c in cls])
+    return np.where(allowed, scores, -np.inf)
+
+
+def _checked_positions(kind: str) -> list[set[int]]:
+    """Per line, positions covered by some check digit (document number, dates, optional...)."""
+    classes = position_classes(kind)
+    covered: list[set[int]] = [set() for _ in classes]
+    for li, cls in enumerate(classes):
+        for pos, c in enumerate(cls):
+            if c in (NUMERIC, CHECK, ANY) and not (kind in ("MRVA", "MRVB") and li == 1
+                                                    and pos >= 28):
+                covered[li].add(pos)
+    return covered
+
+
+def correct(kind: str, scores: list[np.ndarray]) -> Corrected:
+    """Best valid text for layout ``kind`` from per-line (n, 37) score arrays."""
+    classes = position_classes(kind)
+    masked = [_masked(s, c) for s, c in zip(scores, classes)]
+    order = [np.argsort(-m, axis=1) for m in masked]
+    lines = ["".join(ALPHABET[i] for i in o[:, 0]) for o in order]
+    data = parse(lines)
+    swaps = 0
+    if not data.valid:
+        data, swaps = _try_swaps(kind, lines, masked, order, data)
+    uncertain = _uncertain(kind, masked, order)
+    return Corrected(data, data.valid and not uncertain, swaps, uncertain)
+
+
+def _try_swaps(kind: str, lines: list[str], masked: list[np.ndarray],
+               order: list[np.ndarray], data: MrzData) -> tuple[MrzData, int]:
+    """Swap close-call characters in covered alphanumeric fields until every check holds."""
+    classes = position_classes(kind)
+    close: list[tuple[float, int, int]] = []
+    for li, (m, o, cls) in enumerate(zip(masked, order, classes)):
+        for pos in range(len(cls)):
+            if cls[pos] == ALPHA:
+                continue
+            gap = m[pos, o[pos, 0]] - m[pos, o[pos, 1]]
+            if gap < SWAP_MARGIN and np.isfinite(m[pos, o[pos, 1]]):
+                close.append((float(gap), li, pos))
+    close.sort()
+    close = close[:8]
+    trials: list[list[tuple[int, int]]] = [[(li, pos)] for _, li, pos in close]
+    if MAX_SWAPS >= 2:
+        trials += [[(a[1], a[2]), (b[1], b[2])] for i, a in enumerate(close)
+                   for b in close[i + 1:]]
+    found: list[MrzData] = []
+    for trial in trials:
+        new = [list(line) for line in lines]
+        for li, pos in trial:
+            new[li][pos] = ALPHABET[order[li][pos, 1]]
+        candidate = parse(["".join(line) for line in new])
+        if candidate.valid:
+            found.append(candidate)
+            if len(trial) == 1:
+                break
+    if len({c.lines for c in found}) == 1:  # one unambiguous repair only
+        return found[0], len([1 for a, b in zip("".join(lines), "".join(found[0].lines))
+                              if a != b])
+    return data, 0
+
+
+def _uncertain(kind: str, masked: list[np.ndarray], order: list[np.ndarray],
+               ) -> tuple[tuple[int, int], ...]:
+    """Unchecked positions whose best reading is weak or barely ahead of the next."""
+    covered = _checked_positions(kind)
+    doubt = []
+    for li, (m, o) in enumerate(zip(masked, order)):
+        for pos in range(m.shape[0]):
+            if pos in covered[li]:
+                continue
+            best, second = m[pos, o[pos, 0]], m[pos, o[pos, 1]]
+            if best < TRUST_SCORE or best - second < TRUST_MARGIN:
+                doubt.append((li, pos))
+    return tuple(doubt)
+
+
+def combine(reads: list[list[np.ndarray]]) -> list[np.ndarray]:
+    """Sum the per-line score arrays of several reads of the same layout."""
+    return [np.sum([r[li] for r in reads], axis=0) / len(reads) for li in range(len(reads[0]))]

@@ -1,0 +1,240 @@
+"""Find the MRZ in a camera frame at any rotation and measure each of its lines.
+
+1. On a frame shrunk to :data:`WORK_WIDTH`, dark thin strokes are brought out with a black-hat
+   filter and thresholded (Otsu); closings with a few kernel sizes merge characters into lines
+   and lines into blocks whatever the scale; every long thin component's ``minAreaRect`` is a
+   candidate, the most MRZ-like first.
+2. Each candidate is cut out of the full-resolution frame, deskewed along its long side and
+   widened across it; the row profile splits it into text bands, and the 2 or 3 neighbouring
+   bands that start and end together (every MRZ line has the same number of characters) are
+   the MRZ lines.
+3. For each line, the left and right ink ends and a straight fit of the cap top and baseline
+   give a quadrilateral in frame coordinates, which :mod:`egate.mrz.ocr` warps into a strip.
+   Reading upside down (180 degrees) is the same quads turned round, tried by the reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WORK_WIDTH = 960            #: frames are searched at this width
+CLOSE_SIZES = (4, 7, 11, 16, 23)#: closing kernels (work px) that merge characters whatever the scale
+MIN_LONG = 110              #: shortest MRZ candidate, work px
+MAX_CANDIDATES = 6          #: candidates examined per frame
+
+
+@dataclass(frozen=True)
+class MrzLines:
+    """The MRZ lines found in a frame: one quad (TL, TR, BR, BL, frame px) per line, top first."""
+
+    quads: tuple[np.ndarray, ...]
+    cap_height: float        #: mean capital height, frame px
+
+    @property
+    def width_ratio(self) -> float:
+        """Line length over capital height (tells 36- from 44-character lines)."""
+        q = self.quads[0]
+        return float(np.linalg.norm(q[1] - q[0]) / max(self.cap_height, 1.0))
+
+    def rotated(self) -> MrzLines:
+        """The same lines read upside down: order reversed, each quad turned 180 degrees."""
+        return MrzLines(tuple(q[[2, 3, 0, 1]] for q in reversed(self.quads)), self.cap_height)
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    """8-bit grey image from a BGR, BGRA or grey frame."""
+    if frame.ndim == 2:
+        return frame
+    code = cv2.COLOR_BGRA2GRAY if frame.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+    return cv2.cvtColor(frame, code)
+
+
+def _ink(gray: np.ndarray, kernel: int) -> np.ndarray:
+    """Binary mask (0/1 uint8) of dark strokes thinner than ``kernel`` px."""
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
+    hat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, k)
+    thr, mask = cv2.threshold(hat, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if thr < 12:  # a flat image: Otsu would split noise
+        mask = (hat > 12).astype(np.uint8)
+    return mask
+
+
+def candidates(gray: np.ndarray) -> list[tuple[tuple[float, float], tuple[float, float], float]]:
+    """Rotated rectangles (frame px) that may hold the MRZ, the most likely first."""
+    scale = WORK_WIDTH / gray.shape[1]
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    mask = _ink(small, 7)
+    found: list[tuple[float, tuple[tuple[float, float], tuple[float, float], float]]] = []
+    for size in CLOSE_SIZES:
+        closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE,
+                                  cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+        contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for c in contours:
+            if len(c) < 5:
+                continue
+            (cx, cy), (w, h), ang = cv2.minAreaRect(c)
+            long, short = max(w, h), max(min(w, h), 1.0)
+            if long < MIN_LONG or not 4.0 <= long / short <= 70:
+                continue
+            fill = cv2.contourArea(c) / (w * h + 1e-6)
+            if fill < 0.3:
+                continue
+            if w < h:
+                ang += 90.0
+            rect = ((cx / scale, cy / scale), (long / scale, short / scale), ang)
+            found.append((long * fill, rect))
+    found.sort(key=lambda item: -item[0])
+    unique: list[tuple[tuple[float, float], tuple[float, float], float]] = []
+    for _, rect in found:
+        if all(np.hypot(rect[0][0] - u[0][0], rect[0][1] - u[0][1]) > 0.25 * u[1][0]
+               or abs(rect[1][1] - u[1][1]) > 0.5 * u[1][1] for u in unique):
+            unique.append(rect)
+    return unique[:MAX_CANDIDATES]
+
+
+def _crop(gray: np.ndarray, rect: tuple[tuple[float, float], tuple[float, float], float],
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Deskewed cut-out around ``rect``; returns (crop, 2x3 affine crop->frame)."""
+    (cx, cy), (long, short), ang = rect
+    line_h = min(short, long / 20)
+    out_w = int(long * 1.12 + 4 * line_h)
+    out_h = int(max(short * 1.6, 0) + 8 * line_h)
+    theta = np.deg2rad(ang)
+    c, s = np.cos(theta), np.sin(theta)
+    # frame = R @ crop_centered + centre
+    to_frame = np.array([[c, -s, cx - c * out_w / 2 + s * out_h / 2],
+                         [s, c, cy - s * out_w / 2 - c * out_h / 2]], np.float64)
+    crop = cv2.warpAffine(gray, to_frame, (out_w, out_h),
+                          flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+    return crop, to_frame
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True."""
+    d = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
+    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
+
+
+@dataclass(frozen=True)
+class _Band:
+    top: int
+    bottom: int
+    left: int
+    right: int
+
+
+def _bands(mask: np.ndarray) -> list[_Band]:
+    """Text bands of a deskewed binary crop, with the ink extent of each."""
+    rows = mask.sum(axis=1)
+    if rows.max() == 0:
+        return []
+    bands = []
+    for top, bottom in _runs(rows > 0.12 * rows.max()):
+        if bottom - top < 4:
+            continue
+        cols = mask[top:bottom].sum(axis=0)
+        on = np.nonzero(cols > 0)[0]
+        if on.size == 0:
+            continue
+        # ignore isolated specks more than one line height from the rest
+        gaps = np.diff(on)
+        h = bottom - top
+        pieces = np.split(on, np.nonzero(gaps > 1.6 * h)[0] + 1)
+        main = max(pieces, key=lambda p: cols[p].sum())
+        bands.append(_Band(top, bottom, int(main[0]), int(main[-1]) + 1))
+    return bands
+
+
+def _mrz_bands(bands: list[_Band]) -> list[_Band] | None:
+    """The 2 or 3 neighbouring bands that look like MRZ lines, or None."""
+    best: list[_Band] | None = None
+    for count in (3, 2):
+        for i in range(len(bands) - count + 1):
+            group = bands[i:i + count]
+            hs = [b.bottom - b.top for b in group]
+            h = float(np.median(hs))
+            widths = [b.right - b.left for b in group]
+            if min(widths) < 18 * h or max(hs) > 1.6 * min(hs):
+                continue
+            if max(b.left for b in group) - min(b.left for b in group) > 1.5 * h:
+                continue
+            if max(b.right for b in group) - min(b.right for b in group) > 1.5 * h:
+                continue
+            gaps = [group[j + 1].top - group[j].top for j in range(count - 1)]
+            if not all(1.2 * h <= g <= 2.6 * h for g in gaps):
+                continue
+            if count == 3 and np.median(widths) / h > 38:
+                continue  # three 44-character lines do not exist
+            if best is None or len(group) > len(best):
+                best = group
+        if best:
+            return best
+    return None
+
+
+def _edge_fit(mask: np.ndarray, band: _Band, pad: int) -> tuple[float, float, float]:
+    """(slope, cap top at x=0, baseline at x=0) of a band: a parallelogram fit.
+
+    The slope is a Theil-Sen fit through the ink centroids of eight stretches of the line
+    (robust to a stretch of '<' or a speck); top and bottom come from the row profile of the
+    whole line once the slope is taken out.  Top and bottom stay parallel on purpose: a
+    converging fit would squeeze the character pitch along the line.
+    """
+    y0 = max(0, band.top - pad)
+    y1 = min(mask.shape[0], band.bottom + pad)
+    sub = mask[y0:y1, band.left:band.right]
+    ys, xs = np.nonzero(sub)
+    if xs.size < 10:
+        return 0.0, float(band.top), float(band.bottom)
+    edges = np.linspace(0, sub.shape[1], 9)
+    which = np.digitize(xs, edges[1:-1])
+    cx = np.array([xs[which == k].mean() for k in range(8) if (which == k).any()])
+    cy = np.array([ys[which == k].mean() for k in range(8) if (which == k).any()])
+    slopes = [(cy[j] - cy[i]) / (cx[j] - cx[i]) for i in range(len(cx))
+              for j in range(i + 1, len(cx)) if cx[j] - cx[i] > 1]
+    slope = float(np.median(slopes)) if slopes else 0.0
+    flat = np.round(ys - slope * xs).astype(int)
+    flat -= flat.min()  # row index relative to the lowest sheared row (``shift``)
+    prof = np.bincount(flat)
+    on = np.nonzero(prof > 0.4 * prof.max())[0]
+    shift = float(np.min(np.round(ys - slope * xs)))
+    top = y0 - slope * band.left + shift + on[0]
+    bottom = y0 - slope * band.left + shift + on[-1] + 1
+    return slope, float(top), float(bottom)
+
+
+def find_lines(gray: np.ndarray) -> Iterator[MrzLines]:
+    """Yield the MRZ line sets found in ``gray``, most likely first (orientation 0 or 180)."""
+    for rect in candidates(gray):
+        crop, to_frame = _crop(gray, rect)
+        line_h = min(rect[1][1], rect[1][0] / 20)
+        mask = _ink(crop, max(7, int(line_h * 0.6) | 1))
+        group = _mrz_bands(_bands(mask))
+        if group is None:
+            continue
+        fits = [_edge_fit(mask, band, pad=2) for band in group]
+        ends = [(float(b.left), float(b.right)) for b in group]
+        mid = [((t + bt) / 2, sl) for sl, t, bt in fits]
+        # Perspective: the line spacing at the left and right ends tells how much nearer one
+        # end is; each line's height is scaled the same way, so the warp to the strip also
+        # undoes the foreshortening of the character pitch along the line.
+        spacing_l = (mid[-1][0] + mid[-1][1] * ends[-1][0]) - (mid[0][0] + mid[0][1] * ends[0][0])
+        spacing_r = (mid[-1][0] + mid[-1][1] * ends[-1][1]) - (mid[0][0] + mid[0][1] * ends[0][1])
+        tilt = spacing_r / spacing_l if spacing_l > 0 and spacing_r > 0 else 1.0
+        tilt = float(np.clip(tilt, 0.8, 1.25))
+        quads, caps = [], []
+        for (slope, top, bottom), (xl, xr) in zip(fits, ends):
+            cap = bottom - top
+            h_l, h_r = cap * 2 / (1 + tilt), cap * 2 * tilt / (1 + tilt)
+            c_l, c_r = (top + bottom) / 2 + slope * xl, (top + bottom) / 2 + slope * xr
+            pts = np.array([[xl, c_l - h_l / 2], [xr, c_r - h_r / 2],
+                            [xr, c_r + h_r / 2], [xl, c_l + h_l / 2]])
+            caps.append(cap)
+            quads.append(cv2.transform(pts[None].astype(np.float64), to_frame)[0]
+                         .astype(np.float32))
+        yield MrzLines(tuple(quads), float(np.mean(caps)))

@@ -1,0 +1,141 @@
+"""Read the MRZ of a camera frame (or of several frames of the same document).
+
+``read_mrz(frame)`` finds the MRZ (:mod:`egate.mrz.locate`), reads its lines in both
+orientations (:mod:`egate.mrz.ocr`), settles the characters by field type and check digits
+(:mod:`egate.mrz.correct`) and parses every field (:mod:`egate.mrz.parse`).
+``read_mrz_frames(frames)`` sums the character scores of every frame that shows the same
+layout before deciding, which is how the unchecked name line gains confidence.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from egate.mrz import correct, locate, ocr
+from egate.mrz.parse import ALPHABET
+
+#: Two-line blocks whose length/height ratio falls between these are tried as both widths.
+_RATIO_36, _RATIO_44 = 39.0, 43.0
+_V = ALPHABET.index("V")
+_MAX_TRIES = 3   #: MRZ-like candidates read per frame before giving up
+
+
+@dataclass(frozen=True)
+class MrzResult:
+    """What the reader found in one frame (or a burst of frames)."""
+
+    lines: tuple[str, ...] | None
+    valid: bool
+    type: str | None
+    fields: dict[str, str] = field(default_factory=dict)
+    checks: dict[str, bool] = field(default_factory=dict)
+    ms: float = 0.0
+    quality: float = 0.0           #: mean best correlation over the characters
+    uncertain: tuple[tuple[int, int], ...] = ()   #: doubtful unchecked (line, position)
+    swaps: int = 0                 #: characters changed from their best reading
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the CLI's output object, less the file name)."""
+        return {"mrz": list(self.lines) if self.lines else None, "valid": self.valid,
+                "type": self.type, "fields": dict(self.fields), "checks": dict(self.checks),
+                "ms": round(self.ms, 1), "quality": round(self.quality, 3),
+                "uncertain": [list(u) for u in self.uncertain], "swaps": self.swaps}
+
+
+@dataclass(frozen=True)
+class _Read:
+    """Raw reading of one located MRZ: layout and per-line score arrays."""
+
+    kind: str
+    scores: list[np.ndarray]
+    quality: float
+
+
+def _widths(lines: locate.MrzLines) -> list[int]:
+    """Candidate characters per line for a located block."""
+    if len(lines.quads) == 3:
+        return [30]
+    ratio = lines.width_ratio
+    if ratio < _RATIO_36:
+        return [36]
+    if ratio > _RATIO_44:
+        return [44]
+    return [44, 36]
+
+
+def _kind(n_lines: int, width: int, first: np.ndarray) -> str:
+    """Layout name; a visa when 'V' is the best reading of the first character."""
+    if n_lines == 3:
+        return "TD1"
+    visa = int(np.argmax(first)) == _V
+    return {44: "MRVA" if visa else "TD3", 36: "MRVB" if visa else "TD2"}[width]
+
+
+def _read_located(gray: np.ndarray, found: locate.MrzLines) -> list[_Read]:
+    """Read a located block in its better orientation, once per candidate width."""
+    reads = []
+    for width in _widths(found):
+        best: list[ocr.LineRead] | None = None
+        for orientation in (found, found.rotated()):
+            first = ocr.read_line(gray, orientation.quads[0], width)
+            if best is not None and first.quality <= best[0].quality:
+                continue
+            best = [first] + [ocr.read_line(gray, q, width) for q in orientation.quads[1:]]
+        assert best is not None
+        kind = _kind(len(best), width, best[0].scores[0])
+        reads.append(_Read(kind, [r.scores for r in best],
+                           float(np.mean([r.quality for r in best]))))
+    return reads
+
+
+def _result(kind: str, scores: list[np.ndarray], started: float) -> MrzResult:
+    """Correct and parse one layout's scores into a result."""
+    fixed = correct.correct(kind, scores)
+    quality = float(np.mean([s.max(axis=1).mean() for s in scores]))
+    return MrzResult(fixed.data.lines, fixed.valid, fixed.data.type, dict(fixed.data.fields),
+                     dict(fixed.data.checks), (time.perf_counter() - started) * 1000, quality,
+                     fixed.uncertain, fixed.swaps)
+
+
+def _raw_reads(frame: np.ndarray) -> list[_Read]:
+    """Every plausible raw reading of a frame, best first; stops at the first valid one."""
+    gray = locate.to_gray(frame)
+    reads: list[_Read] = []
+    for tries, found in enumerate(locate.find_lines(gray)):
+        if tries >= _MAX_TRIES:
+            break
+        new = _read_located(gray, found)
+        reads.extend(new)
+        if any(correct.correct(r.kind, r.scores).valid for r in new):
+            break
+    reads.sort(key=lambda r: -r.quality)
+    return reads
+
+
+def read_mrz(frame: np.ndarray) -> MrzResult:
+    """Find, read and check the MRZ in one BGR or grey frame."""
+    started = time.perf_counter()
+    reads = _raw_reads(frame)
+    if not reads:
+        return MrzResult(None, False, None, ms=(time.perf_counter() - started) * 1000)
+    results = [_result(r.kind, r.scores, started) for r in reads]
+    return next((r for r in results if r.valid), results[0])
+
+
+def read_mrz_frames(frames: Iterable[np.ndarray]) -> MrzResult:
+    """Read several frames of one document; character scores are pooled per layout."""
+    started = time.perf_counter()
+    by_kind: dict[str, list[list[np.ndarray]]] = {}
+    for frame in frames:
+        reads = _raw_reads(frame)
+        if reads:
+            by_kind.setdefault(reads[0].kind, []).append(reads[0].scores)
+    if not by_kind:
+        return MrzResult(None, False, None, ms=(time.perf_counter() - started) * 1000)
+    kind = max(by_kind, key=lambda k: len(by_kind[k]))
+    return _result(kind, correct.combine(by_kind[kind]), started)
