@@ -229,10 +229,13 @@ def parse(text: str, strict: bool = False) -> BoardingPass:
 
 
 def _parse_leg(r: _Reader, first: bool, unique: dict[str, str]) -> Leg:
-    mandatory = {name: r.take(name, length).strip() for name, length in LEG_ITEMS}
+    mandatory: dict[str, str] = {}
+    for name, length in LEG_ITEMS:
+        start = r.pos
+        mandatory[name] = r.take(name, length).strip()
+        if name == "flight_day" and not 1 <= int(mandatory[name]) <= 366:
+            raise BcbpError(name, start + 1, "a day of the year, 001-366", mandatory[name])
     day = int(mandatory.pop("flight_day"))
-    if not 1 <= day <= 366:
-        raise BcbpError("flight_day", r.pos - 18 + 1, "a day of the year, 001-366", f"{day:03d}")
     size_pos = r.pos
     size = r.take_hex("variable_size")
     end = r.pos + size

@@ -38,8 +38,12 @@ class Engine(Protocol):
     name: str
     symbologies: frozenset[str]
 
-    def decode(self, gray: np.ndarray, symbologies: frozenset[str]) -> list[Decoded]:
-        """Every symbol of ``symbologies`` found in the grayscale image ``gray``."""
+    def decode(self, gray: np.ndarray, symbologies: frozenset[str], thorough: bool = True) -> list[Decoded]:
+        """Every symbol of ``symbologies`` found in the grayscale image ``gray``.
+
+        ``thorough=False`` asks for one quick look (no extra rotations or scales), where
+        the library has such a choice.
+        """
         ...
 
 
@@ -69,9 +73,12 @@ class ZxingEngine:
             self._formats[symbologies] = self._zx.BarcodeFormats(chosen)
         return self._formats[symbologies]
 
-    def decode(self, gray: np.ndarray, symbologies: frozenset[str]) -> list[Decoded]:
-        """Decode with rotation by 90/180/270 and downscaling left to zxing-cpp itself."""
-        found = self._zx.read_barcodes(gray, formats=self._formats_for(symbologies), try_invert=False)
+    def decode(self, gray: np.ndarray, symbologies: frozenset[str], thorough: bool = True) -> list[Decoded]:
+        """Decode; ``thorough`` lets zxing-cpp also try 90/180/270 degrees and downscaling."""
+        found = self._zx.read_barcodes(
+            gray, formats=self._formats_for(symbologies), try_invert=False,
+            try_rotate=thorough, try_downscale=thorough,
+        )
         return [Decoded(self._by_format[b.format], b.text) for b in found if b.format in self._by_format]
 
 
@@ -87,8 +94,8 @@ class PyzbarEngine:
         self._zbar = pyzbar
         self._by_name = {v: k for k, v in _PYZBAR_NAMES.items()}
 
-    def decode(self, gray: np.ndarray, symbologies: frozenset[str]) -> list[Decoded]:
-        """Decode the symbologies ZBar supports; others in ``symbologies`` are ignored."""
+    def decode(self, gray: np.ndarray, symbologies: frozenset[str], thorough: bool = True) -> list[Decoded]:
+        """Decode the symbologies ZBar supports; others are ignored (ZBar has no quick mode)."""
         wanted = [getattr(self._zbar.ZBarSymbol, _PYZBAR_NAMES[s]) for s in symbologies & self.symbologies]
         if not wanted:
             return []
