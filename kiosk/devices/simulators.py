@@ -111,5 +111,6 @@ def run_until_stopped(
 # ---- the simulator table -----------------------------------------------------------------
 register("fingerprint", "kiosk.devices.fingerprint.simulator:start", "ZFM/R30x sensor with simulated fingers")
 register("printer", "kiosk.devices.printer.simulator:start", "ESC/POS receipt printer, receipts saved as PNG")
+register("barcode", "kiosk.devices.barcode.simulator:start", "serial 2D scanner; SYN T CR reads the demo boarding pass")
 register("smartcard", "kiosk.devices.smartcard.simulator:start", "national-ID card emulator behind vpcd in a private pcscd (or an existing vpcd port)")
 register("payment", "kiosk.devices.payment.simulator:start", "payment terminal, JSON lines; scripted approve/decline/timeout/card removed/offline/lost response")
