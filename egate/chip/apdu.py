@@ -48,7 +48,7 @@ class Command:
         return bytes(out)
 
     @classmethod
-    def parse(cls, raw: bytes) -> "Command":
+    def parse(cls, raw: bytes) -> Command:
         """Decode APDU bytes (all four ISO cases, short or extended)."""
         if len(raw) < 4:
             raise ChipError("APDU shorter than its header")

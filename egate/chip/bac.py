@@ -11,14 +11,13 @@ import hashlib
 import hmac
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from egate.chip import crypto
 from egate.chip.errors import AccessDenied, SecureMessagingError
 from egate.chip.mrzkeys import MrzKeys
 from egate.chip.sm import SecureMessaging
 
-__all__ = ["MrzKeys", "bac_keys", "authenticate", "chip_answer", "session_from"]
+__all__ = ["MrzKeys", "authenticate", "bac_keys", "chip_answer", "session_from"]
 
 Rng = Callable[[int], bytes]
 

@@ -56,13 +56,12 @@ def _print(obj: dict[str, Any], as_json: bool) -> None:
 
 
 def _read(args: argparse.Namespace) -> int:
-    from kiosk.config import load_config
-    from kiosk.errors import DeviceError
-
     from egate.chip.mrzkeys import MrzKeys
     from egate.chip.pa import MasterList
     from egate.chip.reader import read_passport
     from egate.chip.transport import PcscTransport
+    from kiosk.config import load_config
+    from kiosk.errors import DeviceError
 
     if len(args.mrz) not in (2, 3):
         print("--mrz takes 2 or 3 lines", file=sys.stderr)

@@ -73,7 +73,7 @@ def adjust_parity(key: bytes) -> bytes:
     out = bytearray()
     for b in key:
         b &= 0xFE
-        out.append(b | (bin(b).count("1") % 2 == 0))
+        out.append(b | (b.bit_count() % 2 == 0))
     return bytes(out)
 
 

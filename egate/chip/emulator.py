@@ -20,15 +20,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from egate.chip import bac, lds
-from egate.chip.apdu import (SW_AUTH_FAILED, SW_CLA_NOT_SUPPORTED, SW_CONDITIONS, SW_END_OF_FILE,
-                             SW_FILE_NOT_FOUND, SW_INS_NOT_SUPPORTED, SW_OK, SW_SECURITY_NOT_SATISFIED,
-                             SW_SM_WRONG, SW_WRONG_LENGTH, SW_WRONG_P1P2, Command, response)
+from egate.chip.apdu import (
+    SW_AUTH_FAILED,
+    SW_CLA_NOT_SUPPORTED,
+    SW_CONDITIONS,
+    SW_END_OF_FILE,
+    SW_FILE_NOT_FOUND,
+    SW_INS_NOT_SUPPORTED,
+    SW_OK,
+    SW_SECURITY_NOT_SATISFIED,
+    SW_SM_WRONG,
+    SW_WRONG_LENGTH,
+    SW_WRONG_P1P2,
+    Command,
+    response,
+)
 from egate.chip.errors import ChipError, SecureMessagingError
 from egate.chip.mrzkeys import MrzKeys
 from egate.chip.sm import SHORT_MAX_READ, SecureMessaging
 from egate.chip.sod import build_sod
 from egate.chip.testpki import TestPki
-
 
 
 def make_atr(extended_length: bool) -> bytes:
@@ -151,10 +162,10 @@ class EmulatedPassport:
             return b"", SW_OK
         if cmd.ins == 0xB0:
             if cmd.p1 & 0x80:
-                fid = self._sfi.get(cmd.p1 & 0x1F)
-                if fid not in self.files:
+                by_sfi = self._sfi.get(cmd.p1 & 0x1F)
+                if by_sfi is None or by_sfi not in self.files:
                     return b"", SW_FILE_NOT_FOUND
-                self._ef, offset = fid, cmd.p2
+                self._ef, offset = by_sfi, cmd.p2
             else:
                 offset = ((cmd.p1 << 8) | cmd.p2) & 0x7FFF
             if self._ef is None:

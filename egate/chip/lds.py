@@ -103,7 +103,7 @@ def sniff_format(data: bytes) -> str:
     """"jpeg" or "jpeg2000" from the image's first bytes; raises :class:`LdsError` otherwise."""
     if data.startswith(JPEG_MAGIC):
         return "jpeg"
-    if data.startswith(JP2_MAGIC) or data.startswith(J2K_MAGIC):
+    if data.startswith((JP2_MAGIC, J2K_MAGIC)):
         return "jpeg2000"
     raise LdsError("DG2 image is neither JPEG nor JPEG 2000")
 

@@ -39,7 +39,7 @@ class MrzKeys:
         return "".join(f + check_digit(f) for f in (number, self.date_of_birth, self.date_of_expiry))
 
     @classmethod
-    def from_mrz(cls, lines: list[str] | tuple[str, ...]) -> "MrzKeys":
+    def from_mrz(cls, lines: list[str] | tuple[str, ...]) -> MrzKeys:
         """Cut the key fields from MRZ lines (2x44 TD3/MRV-A, 2x36 TD2/MRV-B, 3x30 TD1).
 
         Document numbers longer than 9 characters (check digit position '<', the rest in the

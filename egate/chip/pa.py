@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -77,7 +77,7 @@ class MasterList:
     source: str = ""
 
     @classmethod
-    def load(cls, folder: str | Path | None) -> "MasterList":
+    def load(cls, folder: str | Path | None) -> MasterList:
         """Read every certificate and CRL in ``folder`` (unreadable files are logged, skipped)."""
         out = cls(source=str(folder or ""))
         if not folder:
@@ -86,11 +86,12 @@ class MasterList:
             if not path.is_file():
                 continue
             raw = path.read_bytes()
-            for loader, bucket in ((_load_cert, out.cscas), (_load_crl, out.crls)):
-                obj = loader(raw)
-                if obj is not None:
-                    bucket.append(obj)
-                    break
+            cert = _load_cert(raw)
+            crl = _load_crl(raw) if cert is None else None
+            if cert is not None:
+                out.cscas.append(cert)
+            elif crl is not None:
+                out.crls.append(crl)
             else:
                 log.warning("master list: %s is neither a certificate nor a CRL", path.name)
         return out
@@ -163,7 +164,8 @@ def _find_csca(ds: x509.Certificate, master: MasterList) -> tuple[x509.Certifica
 
 
 def _revocation(ds: x509.Certificate, csca: x509.Certificate, master: MasterList, now: datetime) -> Check:
-    crls = [c for c in master.crls if c.issuer == csca.subject and c.is_signature_valid(csca.public_key())]
+    key: Any = csca.public_key()
+    crls = [c for c in master.crls if c.issuer == csca.subject and c.is_signature_valid(key)]
     if not crls:
         return Check("revocation", "skip", "no CRL of this CSCA in the master-list folder")
     crl = max(crls, key=lambda c: c.last_update_utc)
@@ -191,7 +193,7 @@ def _dg_hashes(sod: Sod, groups: dict[int, bytes]) -> Check:
 def passive_authentication(sod_raw: bytes, groups: dict[int, bytes], master: MasterList,
                            printed_mrz: list[str] | None = None, now: datetime | None = None) -> PaResult:
     """Run every check over EF.SOD and the data groups read (``{number: file bytes}``)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     checks: dict[str, Check] = {}
 
     def done() -> PaResult:

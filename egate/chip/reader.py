@@ -193,4 +193,4 @@ def read_passport(transport: Transport, keys: MrzKeys, master: MasterList | None
     return ChipResult(com.data_groups, dg1_mrz, face, pa, timings, session.extended, session.apdus)
 
 
-__all__ = ["ChipResult", "ChipSession", "read_passport", "ChipError"]
+__all__ = ["ChipError", "ChipResult", "ChipSession", "read_passport"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from asn1crypto import algos, cms, core
@@ -24,28 +24,30 @@ from egate.chip.errors import LdsError
 LDS_SECURITY_OBJECT_OID = "2.23.136.1.1.1"
 
 
-class DataGroupHash(core.Sequence):
+class DataGroupHash(core.Sequence):  # type: ignore[misc]
     """One data group number and its hash."""
 
-    _fields = [("data_group_number", core.Integer), ("data_group_hash_value", core.OctetString)]
+    _fields = [  # noqa: RUF012 - asn1crypto schema
+        ("data_group_number", core.Integer), ("data_group_hash_value", core.OctetString)]
 
 
-class DataGroupHashValues(core.SequenceOf):
+class DataGroupHashValues(core.SequenceOf):  # type: ignore[misc]
     """The hashes of every data group."""
 
     _child_spec = DataGroupHash
 
 
-class LdsVersionInfo(core.Sequence):
+class LdsVersionInfo(core.Sequence):  # type: ignore[misc]
     """LDS and Unicode versions (LDS 1.8 security objects, version 1)."""
 
-    _fields = [("lds_version", core.PrintableString), ("unicode_version", core.PrintableString)]
+    _fields = [  # noqa: RUF012 - asn1crypto schema
+        ("lds_version", core.PrintableString), ("unicode_version", core.PrintableString)]
 
 
-class LdsSecurityObject(core.Sequence):
+class LdsSecurityObject(core.Sequence):  # type: ignore[misc]
     """The signed content of EF.SOD."""
 
-    _fields = [
+    _fields = [  # noqa: RUF012 - asn1crypto schema
         ("version", core.Integer),
         ("hash_algorithm", algos.DigestAlgorithm),
         ("data_group_hash_values", DataGroupHashValues),
@@ -157,7 +159,7 @@ def build_sod(groups: dict[int, bytes], ds_key: Any, ds_cert: x509.Certificate,
     attrs = cms.CMSAttributes([
         {"type": "content_type", "values": [LDS_SECURITY_OBJECT_OID]},
         {"type": "signing_time",
-         "values": [cms.Time({"utc_time": signing_time or datetime.now(timezone.utc)})]},
+         "values": [cms.Time({"utc_time": signing_time or datetime.now(UTC)})]},
         {"type": "message_digest", "values": [digest(hash_name, econtent)]},
     ])
     signature, algo = sign(ds_key, attrs.dump(), hash_name)

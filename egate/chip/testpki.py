@@ -5,7 +5,7 @@ for the emulator, tests, the benchmark and demos.  Never for production: keys li
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,9 @@ class TestPki:
 
     @classmethod
     def generate(cls, country: str = "UT", key: str = "ec", now: datetime | None = None,
-                 ds_expired: bool = False, csca_name: str = "CSCA") -> "TestPki":
+                 ds_expired: bool = False, csca_name: str = "CSCA") -> TestPki:
         """A new PKI for ISO 3166 alpha-2 ``country``; ``ds_expired`` makes the signer out of date."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         csca_key = _key(key)
         csca_name_ = _name(country, f"{csca_name} {country}")
         ski = x509.SubjectKeyIdentifier.from_public_key(csca_key.public_key())
@@ -73,7 +73,7 @@ class TestPki:
 
     def crl(self, revoke_signer: bool = False, now: datetime | None = None) -> x509.CertificateRevocationList:
         """A CRL of the CSCA, revoking the document signer when asked."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         builder = (x509.CertificateRevocationListBuilder().issuer_name(self.csca_cert.subject)
                    .last_update(now - timedelta(days=1)).next_update(now + timedelta(days=30)))
         if revoke_signer:

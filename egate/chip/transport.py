@@ -8,14 +8,16 @@ answering raises :class:`~kiosk.errors.DeviceTimeout` instead of hanging the gat
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from egate.chip.errors import ChipError
+
+log = logging.getLogger(__name__)
 from kiosk.devices.base import IoWorker
 from kiosk.errors import DeviceError, DeviceNotFound, DeviceTimeout
-
-from egate.chip.errors import ChipError
 
 
 class Transport(Protocol):
@@ -44,7 +46,7 @@ def atr_extended_length(atr: bytes) -> bool:
     t0 = atr[1]
     k, y, i = t0 & 0x0F, t0 >> 4, 2
     while True:
-        i += bin(y & 0x07).count("1")  # TA, TB, TC present
+        i += (y & 0x07).bit_count()  # TA, TB, TC present
         if not y & 0x08:
             break
         if i >= len(atr):
@@ -170,8 +172,8 @@ class PcscTransport:
             if conn is not None:
                 try:
                     conn.disconnect()
-                except Exception:  # noqa: BLE001 - closing must not raise
-                    pass
+                except Exception as exc:  # noqa: BLE001 - closing must not raise
+                    log.debug("chip disconnect: %s", exc)
 
         if self._stuck:
             self.io.submit(cleanup)

@@ -32,7 +32,7 @@ def master(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> MasterList
 
 @pytest.fixture
 def make_chip(face_jpeg: bytes, pki: TestPki):
-    def make(faults: ChipFaults = ChipFaults(), pki_: TestPki | None = None, **kw: object) -> EmulatedPassport:
-        return EmulatedPassport(MRZ, face_jpeg, (300, 384), pki_ or pki, faults, **kw)  # type: ignore[arg-type]
+    def make(faults: ChipFaults | None = None, pki_: TestPki | None = None, **kw: object) -> EmulatedPassport:
+        return EmulatedPassport(MRZ, face_jpeg, (300, 384), pki_ or pki, faults or ChipFaults(), **kw)  # type: ignore[arg-type]
 
     return make

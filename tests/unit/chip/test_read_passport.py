@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -125,7 +125,7 @@ def test_certificate_country_must_match_the_mrz(make_chip, tmp_path) -> None:
 
 
 def test_check_at_a_later_date_sees_the_signer_expired(make_chip, master) -> None:
-    later = datetime.now(timezone.utc) + timedelta(days=365 * 4)
+    later = datetime.now(UTC) + timedelta(days=365 * 4)
     result = _read(make_chip(), master, now=later)
     assert result.pa.status("ds_validity") == "fail"
 
