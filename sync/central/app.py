@@ -255,3 +255,7 @@ def openapi_document(app: FastAPI | None = None) -> dict[str, Any]:
     if app is None:
         app = create_app(Store(":memory:"))
     return app.openapi()
+
+
+if __name__ == "__main__":  # python -m sync.central.app > sync/openapi.json
+    print(json.dumps(openapi_document(), indent=2, ensure_ascii=False, sort_keys=True))

@@ -69,6 +69,10 @@ def snapshot(store: Store, now: float, heartbeat_s: float) -> list[dict[str, Any
     return rows
 
 
+def _ago(s: float | None) -> str:
+    return "never" if s is None else f"{_age(s)} ago"
+
+
 def _age(s: float | None) -> str:
     if s is None:
         return "never"
@@ -112,8 +116,8 @@ def render_html(rows: list[dict[str, Any]]) -> str:
         disk = "—" if r["disk_free_bytes"] is None else f"{r['disk_free_bytes'] / 1024**3:.1f} GiB"
         body.append(
             f'<tr class="{"alarm" if r["alarms"] else "ok"}"><td><b>{e(r["kiosk_id"])}</b><br>'
-            f'{e(r["app_version"] or "")}</td><td>{_age(r["heartbeat_age_s"])} ago</td><td>{devs}</td>'
-            f'<td>{backlog}</td><td>{_age(r["last_sync_age_s"])} ago</td>'
+            f'{e(r["app_version"] or "")}</td><td>{_ago(r["heartbeat_age_s"])}</td><td>{devs}</td>'
+            f'<td>{backlog}</td><td>{_ago(r["last_sync_age_s"])}</td>'
             f'<td>{r["stored"]} / {r["duplicates"]} / {r["rejected"]}</td><td>{offset}</td><td>{disk}</td>'
             f"<td>{alarms}</td></tr>"
         )

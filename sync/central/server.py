@@ -72,7 +72,7 @@ def serve(db: Path, host: str, port: int, pki_dir: Path | None = None, mtls: Mtl
     app = create_app(store, CentralSettings(window_s=window_s, catalogue_dir=catalogue_dir, clock=time.time))
     sock = bind(host, port)
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=3,
+        app, log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=1,
         ssl_certfile=str(pki / "server.pem"), ssl_keyfile=str(pki / "server-key.pem"),
         ssl_ca_certs=str(pki / "ca.pem") if mtls != "off" else None,
         ssl_cert_reqs={"off": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}[mtls],

@@ -196,6 +196,14 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
 
 
 @pytest.fixture
+def mtls_url(central: Central) -> Iterator[str]:
+    """A second server on the same database that requires client certificates."""
+    proc, port = start_server(central.db, "--mtls", "required")
+    yield f"https://127.0.0.1:{port}"
+    stop_server(proc)
+
+
+@pytest.fixture
 def proxy(central: Central) -> Iterator[FaultProxy]:
     """A fault proxy in front of the module's central server."""
     fp = FaultProxy(central.port, central.pki)
