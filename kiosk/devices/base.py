@@ -253,9 +253,8 @@ class DeviceBase:
         """
         try:
             state, reason = self.io.call(self._probe, self.timeout_s)
-        except DeviceError as exc:
-            self._sticky = False  # unreachable, not a reported condition: any success clears it
-            self.set_health(HealthState.OFFLINE, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a driver bug must not kill the supervisor
+            self._unreachable(exc)
             return self._health
         self.set_condition(state, reason)
         return self._health
@@ -273,12 +272,18 @@ class DeviceBase:
         self.io.start()
         try:
             state, reason = self.io.call(reopen, self.timeout_s)
-        except DeviceError as exc:
-            self._sticky = False
-            self.set_health(HealthState.OFFLINE, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a driver bug must not kill the supervisor
+            self._unreachable(exc)
             return self._health
         self.set_condition(state, reason)
         return self._health
+
+    def _unreachable(self, exc: Exception) -> None:
+        """Offline after a failed probe/recover; not a reported condition, so any success clears it."""
+        if not isinstance(exc, DeviceError):
+            log.error("device %s: unexpected %s in probe/recover", self.name, type(exc).__name__, exc_info=exc)
+        self._sticky = False
+        self.set_health(HealthState.OFFLINE, str(exc) or type(exc).__name__)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -287,8 +292,8 @@ class DeviceBase:
         try:
             self.io.call(self._open, self.timeout_s)
             self.set_health(HealthState.OK)
-        except DeviceError as exc:
-            self.set_health(HealthState.OFFLINE, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one broken driver must not stop the unit starting
+            self._unreachable(exc)
             return
         self.probe()
 

@@ -88,6 +88,7 @@ class DeviceManager:
         self._backoffs: dict[str, Backoff] = {}
         self._next_try: dict[str, float] = {}
         self._next_probe: dict[str, float] = {}
+        self._running = False  # availability is reported once every device had its first try
         self._available: bool | None = None
         self._reasons: tuple[str, ...] = ()
 
@@ -114,6 +115,7 @@ class DeviceManager:
         if self.devices:
             with ThreadPoolExecutor(max_workers=len(self.devices), thread_name_prefix="dev-start") as pool:
                 list(pool.map(lambda d: d.start(), self.devices.values()))
+        self._running = True
         self._update_availability()
         self._thread = threading.Thread(target=self._supervise, name="device-manager", daemon=True)
         self._thread.start()
@@ -121,6 +123,7 @@ class DeviceManager:
     def stop(self) -> None:
         """Stop supervising and close every device."""
         self._stop.set()
+        self._running = False
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -191,6 +194,8 @@ class DeviceManager:
         )
 
     def _update_availability(self) -> None:
+        if not self._running:
+            return
         reasons = self._offline_required()
         available = not reasons
         with self._lock:
@@ -204,20 +209,31 @@ class DeviceManager:
     def _supervise(self) -> None:
         """Probe online devices, retry offline ones with back-off, until stopped."""
         while not self._stop.is_set():
+            self._wake.clear()
             now = time.monotonic()
             for kind, device in list(self.devices.items()):
                 if self._stop.is_set():
                     return
-                if device.health.state is HealthState.OFFLINE:
-                    due = self._next_try.setdefault(kind, now + self._backoffs[kind].next_delay())
-                    if now >= due:
-                        self._next_try.pop(kind, None)
-                        if device.recover().state is HealthState.OFFLINE:
-                            self._next_try[kind] = time.monotonic() + self._backoffs[kind].next_delay()
-                elif now >= self._next_probe.get(kind, 0.0):
-                    device.probe()
-                    self._next_probe[kind] = time.monotonic() + self.probe_s
-            waits = [t - time.monotonic() for t in self._next_try.values()]
-            waits += [t - time.monotonic() for t in self._next_probe.values()]
-            self._wake.wait(max(0.01, min(waits, default=self.probe_s)))
-            self._wake.clear()
+                self._supervise_one(kind, device, now)
+            now = time.monotonic()
+            dues = [
+                self._next_try.get(k, now) if d.health.state is HealthState.OFFLINE else self._next_probe.get(k, now)
+                for k, d in self.devices.items()
+            ]
+            self._wake.wait(max(0.01, min(dues, default=now + self.probe_s) - now))
+
+    def _supervise_one(self, kind: str, device: DeviceBase, now: float) -> None:
+        """One device's turn: recover it if offline and due, else probe it if due."""
+        try:
+            if device.health.state is HealthState.OFFLINE:
+                due = self._next_try.setdefault(kind, now + self._backoffs[kind].next_delay())
+                if now >= due:
+                    self._next_try.pop(kind, None)
+                    if device.recover().state is HealthState.OFFLINE:
+                        self._next_try[kind] = time.monotonic() + self._backoffs[kind].next_delay()
+            elif now >= self._next_probe.get(kind, 0.0):
+                device.probe()
+                self._next_probe[kind] = time.monotonic() + self.probe_s
+        except Exception:  # noqa: BLE001 - the supervisor must outlive any one device
+            log.exception("supervising device %s failed", kind)
+            self._next_probe[kind] = time.monotonic() + self.probe_s

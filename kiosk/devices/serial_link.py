@@ -1,6 +1,7 @@
 """Serial transport for adapters: a pyserial port with kiosk errors, and an adapter base.
 
-:class:`SerialLink` maps pyserial's failures onto the error tree - a port that is missing or
+:class:`SerialLink` maps pyserial's failures (including the raw ``termios.error`` it lets
+through from ``flush()`` on a vanished pty) onto the error tree - a port that is missing or
 vanishes mid-call is :class:`DeviceNotFound`, silence is :class:`DeviceTimeout`, a frame cut
 short is :class:`DeviceProtocolError` - so no adapter catches ``SerialException`` itself.
 
@@ -13,6 +14,7 @@ is :meth:`DeviceBase.recover` (close, reopen, probe), driven by the device manag
 
 from __future__ import annotations
 
+import termios
 import time
 from typing import Any
 
@@ -46,7 +48,7 @@ class SerialLink:
             self._ser = serial.serial_for_url(
                 self.port, baudrate=self.baudrate, timeout=self.read_timeout_s, write_timeout=self.read_timeout_s
             )
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (serial.SerialException, OSError, ValueError, termios.error) as exc:
             raise DeviceNotFound(f"{self.port}: cannot open ({_why(exc)})") from None
 
     def close(self) -> None:
@@ -55,7 +57,7 @@ class SerialLink:
         if ser is not None:
             try:
                 ser.close()
-            except (serial.SerialException, OSError):
+            except (serial.SerialException, OSError, termios.error):
                 pass
 
     def _port(self) -> serial.SerialBase:
@@ -71,7 +73,7 @@ class SerialLink:
             ser.flush()
         except serial.SerialTimeoutException:
             raise DeviceTimeout(f"{self.port}: write timed out") from None
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:
             self.close()
             raise DeviceNotFound(f"{self.port}: unplugged ({_why(exc)})") from None
 
@@ -91,7 +93,7 @@ class SerialLink:
             try:
                 ser.timeout = remaining
                 chunk = ser.read(n - len(buf))
-            except (serial.SerialException, OSError) as exc:
+            except (serial.SerialException, OSError, termios.error) as exc:
                 self.close()
                 raise DeviceNotFound(f"{self.port}: unplugged ({_why(exc)})") from None
             buf += chunk
@@ -111,7 +113,7 @@ class SerialLink:
                 return b""
             waiting = min(ser.in_waiting, max_bytes - 1)
             return first + (ser.read(waiting) if waiting else b"")
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:
             self.close()
             raise DeviceNotFound(f"{self.port}: unplugged ({_why(exc)})") from None
 
@@ -120,7 +122,7 @@ class SerialLink:
         ser = self._port()
         try:
             ser.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:
             self.close()
             raise DeviceNotFound(f"{self.port}: unplugged ({_why(exc)})") from None
 

@@ -99,7 +99,7 @@ class EscposSerialPrinter(DeviceBase):
             fn(self._printer)
         except serial.SerialTimeoutException:
             raise DeviceTimeout(f"{self.cfg.port}: write timed out") from None
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:
             self._close()
             raise DeviceNotFound(f"{self.cfg.port}: unplugged ({str(exc).splitlines()[0][:120]})") from None
 
@@ -113,7 +113,7 @@ class EscposSerialPrinter(DeviceBase):
         device: Any = getattr(self._printer, "device", None)
         try:
             answer = device.read(1) if device is not None else b""
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:
             self._close()
             raise DeviceNotFound(f"{self.cfg.port}: unplugged ({exc})") from None
         if not answer:
