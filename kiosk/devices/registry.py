@@ -78,3 +78,4 @@ register("barcode", "serial-scanner", "kiosk.devices.barcode.serial_scanner:Seri
 register("barcode", "zxing-camera", "kiosk.devices.barcode.zxing_camera:ZxingCamera", ("zxingcpp", "cv2"), "decodes camera frames with zxing-cpp (or pyzbar)")
 register("payment", "jsonl-tcp", "kiosk.devices.payment.tcp:JsonlTcpTerminal", ("serial",), "semi-integrated terminal, nexo-style JSON lines over TCP")
 register("payment", "jsonl-serial", "kiosk.devices.payment.serial_port:JsonlSerialTerminal", ("serial",), "semi-integrated terminal, nexo-style JSON lines over serial")
+register("camera", "opencv", "kiosk.devices.camera.opencv:OpenCvCamera", ("cv2",), "document camera via OpenCV VideoCapture (index or device path)")
