@@ -79,3 +79,4 @@ register("barcode", "zxing-camera", "kiosk.devices.barcode.zxing_camera:ZxingCam
 register("payment", "jsonl-tcp", "kiosk.devices.payment.tcp:JsonlTcpTerminal", ("serial",), "semi-integrated terminal, nexo-style JSON lines over TCP")
 register("payment", "jsonl-serial", "kiosk.devices.payment.serial_port:JsonlSerialTerminal", ("serial",), "semi-integrated terminal, nexo-style JSON lines over serial")
 register("camera", "opencv", "kiosk.devices.camera.opencv:OpenCvCamera", ("cv2",), "document camera via OpenCV VideoCapture (index or device path)")
+register("camera", "folder", "kiosk.devices.camera.folder:FolderCamera", ("cv2",), "image folder or video file played as a camera (tests, demos)")
