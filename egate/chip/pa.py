@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 
 from egate.chip import lds
 from egate.chip.errors import LdsError
-from egate.chip.sod import Sod, digest, parse_sod
+from egate.chip.sod import Sod, digest, parse_master_list, parse_sod
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class PaResult:
 
 @dataclass
 class MasterList:
-    """Trusted CSCA certificates and CRLs from a folder (PEM or DER files, any names)."""
+    """Trusted CSCA certificates and CRLs from a folder (PEM or DER files, ICAO master lists)."""
 
     cscas: list[x509.Certificate] = field(default_factory=list)
     crls: list[x509.CertificateRevocationList] = field(default_factory=list)
@@ -78,7 +78,10 @@ class MasterList:
 
     @classmethod
     def load(cls, folder: str | Path | None) -> MasterList:
-        """Read every certificate and CRL in ``folder`` (unreadable files are logged, skipped)."""
+        """Read every certificate, CRL and ICAO master list (CMS) in ``folder``.
+
+        Files that are none of these are logged and skipped.
+        """
         out = cls(source=str(folder or ""))
         if not folder:
             return out
@@ -88,10 +91,13 @@ class MasterList:
             raw = path.read_bytes()
             cert = _load_cert(raw)
             crl = _load_crl(raw) if cert is None else None
+            listed = parse_master_list(raw) if cert is None and crl is None else []
             if cert is not None:
                 out.cscas.append(cert)
             elif crl is not None:
                 out.crls.append(crl)
+            elif listed:
+                out.cscas.extend(listed)
             else:
                 log.warning("master list: %s is neither a certificate nor a CRL", path.name)
         return out

@@ -22,6 +22,7 @@ from egate.chip import tlv
 from egate.chip.errors import LdsError
 
 LDS_SECURITY_OBJECT_OID = "2.23.136.1.1.1"
+MASTER_LIST_OID = "2.23.136.1.1.2"
 
 
 class DataGroupHash(core.Sequence):  # type: ignore[misc]
@@ -144,6 +145,37 @@ def sign(key: Any, data: bytes, hash_name: str = "sha256") -> tuple[bytes, str]:
     raise TypeError("document signer key must be EC or RSA")
 
 
+def signed_data(econtent_type: str, econtent: bytes, key: Any, cert: x509.Certificate,
+                hash_name: str = "sha256", signing_time: datetime | None = None) -> bytes:
+    """DER of a CMS ContentInfo/SignedData over ``econtent`` with signed attributes."""
+    attrs = cms.CMSAttributes([
+        {"type": "content_type", "values": [econtent_type]},
+        {"type": "signing_time",
+         "values": [cms.Time({"utc_time": signing_time or datetime.now(UTC)})]},
+        {"type": "message_digest", "values": [digest(hash_name, econtent)]},
+    ])
+    signature, algo = sign(key, attrs.dump(), hash_name)
+    acert = ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    signer = cms.SignerInfo({
+        "version": "v1",
+        "sid": cms.SignerIdentifier({"issuer_and_serial_number": {
+            "issuer": acert.issuer, "serial_number": acert.serial_number}}),
+        "digest_algorithm": {"algorithm": hash_name},
+        "signed_attrs": attrs,
+        "signature_algorithm": {"algorithm": algo},
+        "signature": signature,
+    })
+    signed = cms.SignedData({
+        "version": "v3",
+        "digest_algorithms": [{"algorithm": hash_name}],
+        "encap_content_info": {"content_type": econtent_type,
+                               "content": core.ParsableOctetString(econtent)},
+        "certificates": [acert],
+        "signer_infos": [signer],
+    })
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())
+
+
 def build_sod(groups: dict[int, bytes], ds_key: Any, ds_cert: x509.Certificate,
               hash_name: str = "sha256", signing_time: datetime | None = None) -> bytes:
     """EF.SOD over the data groups ``{number: file bytes}``, signed by the document signer."""
@@ -155,31 +187,43 @@ def build_sod(groups: dict[int, bytes], ds_key: Any, ds_cert: x509.Certificate,
             for n in sorted(groups)
         ],
     })
-    econtent = so.dump()
-    attrs = cms.CMSAttributes([
-        {"type": "content_type", "values": [LDS_SECURITY_OBJECT_OID]},
-        {"type": "signing_time",
-         "values": [cms.Time({"utc_time": signing_time or datetime.now(UTC)})]},
-        {"type": "message_digest", "values": [digest(hash_name, econtent)]},
-    ])
-    signature, algo = sign(ds_key, attrs.dump(), hash_name)
-    cert = ax509.Certificate.load(ds_cert.public_bytes(serialization.Encoding.DER))
-    signer = cms.SignerInfo({
-        "version": "v1",
-        "sid": cms.SignerIdentifier({"issuer_and_serial_number": {
-            "issuer": cert.issuer, "serial_number": cert.serial_number}}),
-        "digest_algorithm": {"algorithm": hash_name},
-        "signed_attrs": attrs,
-        "signature_algorithm": {"algorithm": algo},
-        "signature": signature,
-    })
-    signed = cms.SignedData({
-        "version": "v3",
-        "digest_algorithms": [{"algorithm": hash_name}],
-        "encap_content_info": {"content_type": LDS_SECURITY_OBJECT_OID,
-                               "content": core.ParsableOctetString(econtent)},
-        "certificates": [cert],
-        "signer_infos": [signer],
-    })
-    info = cms.ContentInfo({"content_type": "signed_data", "content": signed})
-    return tlv.encode(0x77, info.dump())
+    der = signed_data(LDS_SECURITY_OBJECT_OID, so.dump(), ds_key, ds_cert, hash_name, signing_time)
+    return tlv.encode(0x77, der)
+
+
+class SetOfCertificates(core.SetOf):  # type: ignore[misc]
+    """SET OF Certificate."""
+
+    _child_spec = ax509.Certificate
+
+
+class CscaMasterList(core.Sequence):  # type: ignore[misc]
+    """ICAO CSCA master list content (Doc 9303 Part 12, 9)."""
+
+    _fields = [  # noqa: RUF012 - asn1crypto schema
+        ("version", core.Integer), ("cert_list", SetOfCertificates)]
+
+
+def parse_master_list(raw: bytes) -> list[x509.Certificate]:
+    """The CSCA certificates of an ICAO master list (CMS, content 2.23.136.1.1.2); [] if not one.
+
+    The list's own signature is not checked: trust comes from the configured folder.
+    """
+    try:
+        info = cms.ContentInfo.load(raw)
+        if info["content_type"].native != "signed_data":
+            return []
+        encap = info["content"]["encap_content_info"]
+        if encap["content_type"].dotted != MASTER_LIST_OID:
+            return []
+        ml = CscaMasterList.load(encap["content"].contents)
+        return [x509.load_der_x509_certificate(c.dump()) for c in ml["cert_list"]]
+    except (ValueError, TypeError, KeyError):
+        return []
+
+
+def build_master_list(cscas: list[x509.Certificate], signer_key: Any, signer_cert: x509.Certificate) -> bytes:
+    """An ICAO master list of ``cscas`` (for tests and demos)."""
+    content = CscaMasterList({"version": 0, "cert_list": [
+        ax509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in cscas]})
+    return signed_data(MASTER_LIST_OID, content.dump(), signer_key, signer_cert)

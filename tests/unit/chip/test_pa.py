@@ -67,3 +67,16 @@ def test_without_printed_mrz_the_comparison_is_skipped(face_jpeg, pki, master) -
     groups = _groups(face_jpeg)
     result = passive_authentication(build_sod(groups, pki.ds_key, pki.ds_cert), groups, master, None)
     assert result.status("dg1_vs_mrz") == "skip" and result.passed
+
+
+def test_icao_master_list_file_is_unpacked(face_jpeg, pki, tmp_path) -> None:
+    from egate.chip.sod import build_master_list
+
+    signer = TestPki.generate(csca_name="ML signer")
+    ml = build_master_list([TestPki.generate().csca_cert, pki.csca_cert], signer.ds_key, signer.ds_cert)
+    (tmp_path / "UTO.ml").write_bytes(ml)
+    master = MasterList.load(tmp_path)
+    assert pki.csca_cert in master.cscas and len(master.cscas) == 2
+    groups = _groups(face_jpeg)
+    result = passive_authentication(build_sod(groups, pki.ds_key, pki.ds_cert), groups, master, MRZ)
+    assert result.status("csca_chain") == "pass"
