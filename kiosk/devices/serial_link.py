@@ -14,6 +14,7 @@ is :meth:`DeviceBase.recover` (close, reopen, probe), driven by the device manag
 
 from __future__ import annotations
 
+import os
 import termios
 import time
 from typing import Any
@@ -49,7 +50,7 @@ class SerialLink:
                 self.port, baudrate=self.baudrate, timeout=self.read_timeout_s, write_timeout=self.read_timeout_s
             )
         except (serial.SerialException, OSError, ValueError, termios.error) as exc:
-            raise DeviceNotFound(f"{self.port}: cannot open ({_why(exc)})") from None
+            raise DeviceNotFound(f"{self.port}: cannot open ({short_reason(exc)})") from None
 
     def close(self) -> None:
         """Close the port (idempotent, never raises)."""
@@ -75,7 +76,7 @@ class SerialLink:
             raise DeviceTimeout(f"{self.port}: write timed out") from None
         except (serial.SerialException, OSError, termios.error) as exc:
             self.close()
-            raise DeviceNotFound(f"{self.port}: unplugged ({_why(exc)})") from None
+            raise DeviceNotFound(f"{self.port}: unplugged ({short_reason(exc)})") from None
 
     def read_exact(self, n: int, timeout_s: float | None = None, started: bool = False) -> bytes:
         """Read exactly ``n`` bytes within ``timeout_s``.
@@ -95,7 +96,7 @@ class SerialLink:
                 chunk = ser.read(n - len(buf))
             except (serial.SerialException, OSError, termios.error) as exc:
                 self.close()
-                raise DeviceNotFound(f"{self.port}: unplugged ({_why(exc)})") from None
+                raise DeviceNotFound(f"{self.port}: unplugged ({short_reason(exc)})") from None
             buf += chunk
         if len(buf) == n:
             return bytes(buf)
@@ -115,7 +116,7 @@ class SerialLink:
             return first + (ser.read(waiting) if waiting else b"")
         except (serial.SerialException, OSError, termios.error) as exc:
             self.close()
-            raise DeviceNotFound(f"{self.port}: unplugged ({_why(exc)})") from None
+            raise DeviceNotFound(f"{self.port}: unplugged ({short_reason(exc)})") from None
 
     def discard_input(self) -> None:
         """Drop anything already received (resync after a garbled frame)."""
@@ -124,13 +125,18 @@ class SerialLink:
             ser.reset_input_buffer()
         except (serial.SerialException, OSError, termios.error) as exc:
             self.close()
-            raise DeviceNotFound(f"{self.port}: unplugged ({_why(exc)})") from None
+            raise DeviceNotFound(f"{self.port}: unplugged ({short_reason(exc)})") from None
 
 
-def _why(exc: BaseException) -> str:
+def short_reason(exc: BaseException) -> str:
     """A short reason from a pyserial/OS error, without the stack of nested messages."""
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:120]
+    code = getattr(exc, "errno", None)
+    if isinstance(code, int):
+        return os.strerror(code)
+    if isinstance(exc, termios.error) and exc.args and isinstance(exc.args[0], int):
+        return os.strerror(exc.args[0])
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:120]
 
 
 class SerialDevice(DeviceBase):

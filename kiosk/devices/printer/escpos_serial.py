@@ -25,6 +25,7 @@ from kiosk.devices.base import DeviceBase, HealthState
 from kiosk.devices.printer import PaperOut, PrinterNotReady, Receipt, ReceiptLine
 from kiosk.devices.printer import status as st
 from kiosk.devices.printer.render import RenderOptions, render_receipt
+from kiosk.devices.serial_link import short_reason
 from kiosk.errors import DeviceError, DeviceNotFound, DeviceProtocolError, DeviceTimeout
 
 DEFAULT_PROFILE = "TM-T20II"
@@ -77,7 +78,7 @@ class EscposSerialPrinter(DeviceBase):
         try:
             printer.open()
         except (DeviceNotFoundError, serial.SerialException, OSError) as exc:
-            raise DeviceNotFound(f"{self.cfg.port}: cannot open ({str(exc).splitlines()[0][:120]})") from None
+            raise DeviceNotFound(f"{self.cfg.port}: cannot open ({short_reason(exc.__context__ or exc)})") from None
         self._printer = printer
 
     def _close(self) -> None:
@@ -101,7 +102,7 @@ class EscposSerialPrinter(DeviceBase):
             raise DeviceTimeout(f"{self.cfg.port}: write timed out") from None
         except (serial.SerialException, OSError, termios.error) as exc:
             self._close()
-            raise DeviceNotFound(f"{self.cfg.port}: unplugged ({str(exc).splitlines()[0][:120]})") from None
+            raise DeviceNotFound(f"{self.cfg.port}: unplugged ({short_reason(exc)})") from None
 
     def _query(self, n: int) -> int:
         """One real-time status byte.
@@ -115,7 +116,7 @@ class EscposSerialPrinter(DeviceBase):
             answer = device.read(1) if device is not None else b""
         except (serial.SerialException, OSError, termios.error) as exc:
             self._close()
-            raise DeviceNotFound(f"{self.cfg.port}: unplugged ({exc})") from None
+            raise DeviceNotFound(f"{self.cfg.port}: unplugged ({short_reason(exc)})") from None
         if not answer:
             raise DeviceTimeout(f"{self.cfg.port}: no answer to status query")
         try:
