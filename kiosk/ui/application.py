@@ -71,7 +71,7 @@ class CrashHandler:
                tb: TracebackType | None) -> None:
         """Log the exception (message redacted by the log formatter) and go out of service."""
         if issubclass(etype, KeyboardInterrupt):
-            QApplication.quit()
+            QApplication.exit(130)  # not quit(): the locked window would refuse to close
             return
         log.critical("uncaught exception", exc_info=(etype, value, tb),
                      extra={"reason": "uncaught", "component": "ui"})

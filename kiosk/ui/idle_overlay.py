@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
@@ -17,6 +17,9 @@ from kiosk.ui.widgets import button, card, label
 
 class IdleOverlay(QWidget):
     """Covers its parent while the flow is in ``idle_warning``; the screen below stays visible."""
+
+    #: Emitted after each paint (the startup benchmark times transitions with it).
+    painted = Signal()
 
     def __init__(self, send: Callable[..., bool], theme: Theme, warning_s: float,
                  parent: QWidget) -> None:
@@ -80,6 +83,7 @@ class IdleOverlay(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), self.theme.color("scrim"))
         p.end()
+        self.painted.emit()
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt name)
         """Touches on the scrim do nothing (only the buttons answer)."""

@@ -8,8 +8,11 @@ when the field loses focus, or "done" is pressed, the keyboard hides.  Keys neve
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (QApplication, QGridLayout, QHBoxLayout, QLineEdit, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from kiosk.i18n import t
 from kiosk.ui.theme import Theme
@@ -180,20 +183,25 @@ class OnScreenKeyboard(QWidget):
 
 
 class KeyboardAttacher(QObject):
-    """Application event filter: shows the keyboard for whichever QLineEdit has focus."""
+    """Shows the keyboard for whichever QLineEdit of the keyboard's window has focus.
 
-    def __init__(self, keyboard: OnScreenKeyboard, language: callable) -> None:  # type: ignore[valid-type]
+    It follows QApplication.focusChanged rather than filtering every event of the application:
+    a Python event filter costs a call into Python for each of the ~100 events of a repaint.
+    """
+
+    def __init__(self, keyboard: OnScreenKeyboard, language: Callable[[], str]) -> None:
         super().__init__(keyboard)
         self.keyboard = keyboard
         self._language = language
+        QApplication.instance().focusChanged.connect(self.focus_changed)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
-        """Attach on focus-in of a line edit in the keyboard's window; detach on focus-out."""
-        if isinstance(obj, QLineEdit) and obj.window() is self.keyboard.window():
-            if event.type() == QEvent.FocusIn:
-                self.keyboard.attach(obj, self._language())
-            elif event.type() == QEvent.FocusOut and self.keyboard.target is obj:
-                reason = event.reason() if hasattr(event, "reason") else None
-                if reason != Qt.PopupFocusReason:
-                    self.keyboard.detach()
-        return False
+    def focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        """Attach to a newly focused line edit; detach when the attached one loses focus."""
+        if isinstance(new, QLineEdit) and new.window() is self.keyboard.window():
+            self.keyboard.attach(new, self._language())
+        elif old is not None and old is self.keyboard.target:
+            self.keyboard.detach()
+
+    def close(self) -> None:
+        """Stop following focus."""
+        QApplication.instance().focusChanged.disconnect(self.focus_changed)

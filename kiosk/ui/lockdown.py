@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QWidget
 
 #: Keys swallowed whatever the modifiers (Escape closes dialogs, F-keys reach the desktop).
@@ -17,7 +18,6 @@ BLOCKED_KEYS = frozenset({Qt.Key_Escape, Qt.Key_F1, Qt.Key_F2, Qt.Key_F3, Qt.Key
                           Qt.Key_F12, Qt.Key_Menu, Qt.Key_Super_L, Qt.Key_Super_R, Qt.Key_Meta,
                           Qt.Key_Close, Qt.Key_Back, Qt.Key_Tab, Qt.Key_Backtab})
 BLOCKED_MODIFIERS = Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier
-_KEY_EVENTS = (QEvent.KeyPress, QEvent.KeyRelease, QEvent.ShortcutOverride, QEvent.Shortcut)
 
 
 class TapCounter:
@@ -58,15 +58,17 @@ class LockdownFilter(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         """True (swallowed) for blocked keys while locked; taps and activity are observed."""
-        kind = event.type()
-        if kind in _KEY_EVENTS and hasattr(event, "key"):
+        # isinstance first: event.type() builds a Python enum, too slow for every paint event.
+        if isinstance(event, QKeyEvent):
+            kind = event.type()
             if kind == QEvent.KeyPress:
                 self.on_activity()
             if self.locked and self._blocked(event):
                 event.accept()
                 return True
             return False
-        if kind == QEvent.MouseButtonPress and isinstance(obj, QWidget) and obj.window() is self.window:
+        if isinstance(event, QMouseEvent) and event.type() == QEvent.MouseButtonPress \
+                and isinstance(obj, QWidget) and obj.window() is self.window:
             # Touches reach widgets as synthesized mouse presses; a press the child ignores is
             # delivered again to its parents, so one press is recognised by time and place.
             gpos = event.globalPosition().toPoint()

@@ -59,7 +59,6 @@ class MainWindow(QWidget):
             on_activity=flow.touch, on_gesture=self._gesture)
         app = QApplication.instance()
         app.installEventFilter(self.lockdown)
-        app.installEventFilter(self.attacher)
         self.ticker = QTimer(self)
         self.ticker.timeout.connect(lambda: self.flow.tick())
         self.ticker.start(tick_ms)
@@ -205,7 +204,7 @@ class MainWindow(QWidget):
     def _detach(self) -> None:
         app = QApplication.instance()
         app.removeEventFilter(self.lockdown)
-        app.removeEventFilter(self.attacher)
+        self.attacher.close()
         self.ticker.stop()
         self.watchdog_timer.stop()
         self.bridge.close()
