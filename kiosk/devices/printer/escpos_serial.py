@@ -79,6 +79,9 @@ class EscposSerialPrinter(DeviceBase):
             printer.open()
         except (DeviceNotFoundError, serial.SerialException, OSError) as exc:
             raise DeviceNotFound(f"{self.cfg.port}: cannot open ({short_reason(exc.__context__ or exc)})") from None
+        device: Any = getattr(printer, "device", None)
+        if device is not None and hasattr(device, "write_timeout"):
+            device.write_timeout = self.timeout_s  # escpos leaves it unset: a stalled write would hang
         self._printer = printer
 
     def _close(self) -> None:

@@ -52,3 +52,23 @@ def test_python_escpos_text_and_qr_become_a_png(standalone_printer):
     image = Image.open(pngs[0])
     assert image.width == 576
     assert [b.text for b in zxingcpp.read_barcodes(image)] == ["TX-2026-000042"]
+
+
+def test_python_escpos_network_printer_over_tcp(tmp_path: Path):
+    """The same simulator on a TCP port (raw port 9100 style), through escpos's Network printer."""
+    from escpos.printer import Network
+
+    from kiosk.devices.simulators import start_simulator
+
+    running = start_simulator("printer", "127.0.0.1:0", tmp_path)
+    host, port = running.port.split(":")
+    try:
+        printer = Network(host, int(port), timeout=5, profile="TM-T20II")
+        printer.textln("Over TCP")
+        printer.qr("TX-TCP-1", size=6)
+        printer.cut()
+        assert printer.paper_status() == 2
+        printer.close()
+        assert [b.text for b in zxingcpp.read_barcodes(Image.open(tmp_path / "receipt-0001.png"))] == ["TX-TCP-1"]
+    finally:
+        running.stop()
