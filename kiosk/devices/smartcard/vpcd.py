@@ -158,6 +158,7 @@ class VirtualCard:
     def _drop(self) -> None:
         with self._sock_lock:
             sock, self._sock = self._sock, None
+        self._connected.clear()
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
