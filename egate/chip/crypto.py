@@ -1,6 +1,6 @@
 """3DES primitives of BAC and secure messaging (ICAO Doc 9303 Part 11, section 9.7).
 
-The block ciphers come from ``cryptography``.  Two pieces are hand-written here because no
+The block ciphers and AES-CMAC (for PACE sessions) come from ``cryptography``.  Two pieces are hand-written here because no
 well-kept Python library offers them: ISO/IEC 9797-1 padding method 2, and the ISO/IEC 9797-1
 MAC algorithm 3 ("retail MAC": single-DES CBC-MAC with a final 3DES step), which
 ``cryptography`` does not provide (it has CMAC and HMAC only).  Both are a few lines over the
@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.cmac import CMAC
 
 from egate.chip.errors import SecureMessagingError
 
@@ -20,9 +21,9 @@ BLOCK = 8
 ZERO_IV = bytes(BLOCK)
 
 
-def pad(data: bytes) -> bytes:
-    """ISO/IEC 9797-1 padding method 2: 0x80 then zeros to a multiple of 8 bytes."""
-    return data + b"\x80" + bytes((-len(data) - 1) % BLOCK)
+def pad(data: bytes, block: int = BLOCK) -> bytes:
+    """ISO/IEC 9797-1 padding method 2: 0x80 then zeros to a multiple of ``block`` bytes."""
+    return data + b"\x80" + bytes((-len(data) - 1) % block)
 
 
 def unpad(data: bytes) -> bytes:
@@ -82,4 +83,30 @@ def derive_key(seed: bytes, counter: int) -> bytes:
     return adjust_parity(hashlib.sha1(seed + counter.to_bytes(4, "big")).digest()[:16])
 
 
-ENC, MAC = 1, 2  # derivation counters
+def aes_encrypt(key: bytes, data: bytes, iv: bytes = bytes(16)) -> bytes:
+    """AES-CBC without padding."""
+    enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return enc.update(data) + enc.finalize()
+
+
+def aes_decrypt(key: bytes, data: bytes, iv: bytes = bytes(16)) -> bytes:
+    """Inverse of :func:`aes_encrypt`."""
+    dec = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    return dec.update(data) + dec.finalize()
+
+
+def aes_cmac(key: bytes, data: bytes) -> bytes:
+    """AES-CMAC (NIST SP 800-38B), 16 bytes."""
+    mac = CMAC(algorithms.AES(key))
+    mac.update(data)
+    return mac.finalize()
+
+
+def derive_aes_key(seed: bytes, counter: int, length: int = 16) -> bytes:
+    """Doc 9303 Part 11 9.7.1 key derivation for AES-128: SHA-1(seed || counter), 16 bytes."""
+    if length != 16:
+        raise ValueError("only AES-128 is supported")
+    return hashlib.sha1(seed + counter.to_bytes(4, "big")).digest()[:16]
+
+
+ENC, MAC, PACE_PI = 1, 2, 3  # derivation counters

@@ -1,15 +1,18 @@
-"""Secure messaging with 3DES session keys (ICAO Doc 9303 Part 11, section 9.8).
+"""Secure messaging (ICAO Doc 9303 Part 11, section 9.8), with 3DES (BAC, PACE-3DES) or
+AES-128 (PACE-AES) session keys.
 
-A command is protected as: masked CLA, DO87 (0x01 || 3DES-CBC(pad(data))), DO97 (Le),
-DO8E (retail MAC over pad(SSC || pad(header) || DO87 || DO97)); a response as DO87, DO99
-(status word), DO8E.  The send sequence counter increments before every MAC.  Both sides are
-here (terminal: :meth:`SecureMessaging.protect` / :meth:`~SecureMessaging.unprotect`; chip:
-:meth:`~SecureMessaging.unprotect_command` / :meth:`~SecureMessaging.protect_response`).
+A command is protected as: masked CLA, DO87 (0x01 || encrypted padded data), DO97 (Le),
+DO8E (MAC over pad(SSC || pad(header) || DO87 || DO97)); a response as DO87, DO99 (status
+word), DO8E.  The send sequence counter increments before every MAC.  3DES: 8-byte SSC, zero
+IV, retail MAC.  AES: 16-byte SSC, IV = AES(KS_enc, SSC), CMAC truncated to 8 bytes.  Both
+sides are here (terminal: :meth:`SecureMessaging.protect` / :meth:`~SecureMessaging.unprotect`;
+chip: :meth:`~SecureMessaging.unprotect_command` / :meth:`~SecureMessaging.protect_response`).
 """
 
 from __future__ import annotations
 
 import hmac
+from typing import Literal
 
 from egate.chip import crypto, tlv
 from egate.chip.apdu import SW_SM_MISSING, SW_SM_WRONG, Command
@@ -22,25 +25,38 @@ SM_FAILURES = (SW_SM_MISSING, SW_SM_WRONG)
 
 
 class SecureMessaging:
-    """One SM session: session keys and the send sequence counter (SSC)."""
+    """One SM session: session keys, cipher and the send sequence counter (SSC)."""
 
-    def __init__(self, ks_enc: bytes, ks_mac: bytes, ssc: int) -> None:
-        self.ks_enc, self.ks_mac, self.ssc = ks_enc, ks_mac, ssc
+    def __init__(self, ks_enc: bytes, ks_mac: bytes, ssc: int, cipher: Literal["3des", "aes"] = "3des") -> None:
+        self.ks_enc, self.ks_mac, self.ssc, self.cipher = ks_enc, ks_mac, ssc, cipher
+        self.block = 16 if cipher == "aes" else 8
 
     def _next_ssc(self) -> bytes:
-        self.ssc = (self.ssc + 1) % (1 << 64)
-        return self.ssc.to_bytes(8, "big")
+        self.ssc = (self.ssc + 1) % (1 << (8 * self.block))
+        return self.ssc.to_bytes(self.block, "big")
 
-    def _mac(self, ssc: bytes, data: bytes) -> bytes:
-        return crypto.retail_mac(self.ks_mac, crypto.pad(ssc + data))
+    def mac(self, data: bytes) -> bytes:
+        """8-byte MAC of ``data`` (padded here) with the session MAC key."""
+        padded = crypto.pad(data, self.block)
+        if self.cipher == "aes":
+            return crypto.aes_cmac(self.ks_mac, padded)[:8]
+        return crypto.retail_mac(self.ks_mac, padded)
 
-    def _do87(self, data: bytes) -> bytes:
-        return tlv.encode(0x87, b"\x01" + crypto.tdes_encrypt(self.ks_enc, crypto.pad(data))) if data else b""
+    def _crypt(self, data: bytes, ssc: bytes, encrypt: bool) -> bytes:
+        if self.cipher == "aes":
+            iv = crypto.aes_encrypt(self.ks_enc, ssc)
+            return (crypto.aes_encrypt if encrypt else crypto.aes_decrypt)(self.ks_enc, data, iv)
+        return (crypto.tdes_encrypt if encrypt else crypto.tdes_decrypt)(self.ks_enc, data)
 
-    def _open87(self, value: bytes) -> bytes:
-        if not value or value[0] != 0x01 or (len(value) - 1) % 8:
+    def _do87(self, data: bytes, ssc: bytes) -> bytes:
+        if not data:
+            return b""
+        return tlv.encode(0x87, b"\x01" + self._crypt(crypto.pad(data, self.block), ssc, True))
+
+    def _open87(self, value: bytes, ssc: bytes) -> bytes:
+        if not value or value[0] != 0x01 or (len(value) - 1) % self.block:
             raise SecureMessagingError("DO87 is not padding-indicator 01 plus whole blocks")
-        return crypto.unpad(crypto.tdes_decrypt(self.ks_enc, value[1:]))
+        return crypto.unpad(self._crypt(value[1:], ssc, False))
 
     @staticmethod
     def _do97(ne: int | None, extended: bool) -> bytes:
@@ -53,9 +69,9 @@ class SecureMessaging:
         """The protected APDU for ``cmd`` (extended length when ``cmd.extended``)."""
         header = bytes((cmd.cla | 0x0C, cmd.ins, cmd.p1, cmd.p2))
         extended = cmd.extended or (cmd.ne or 0) > 256
-        body = self._do87(cmd.data) + self._do97(cmd.ne, extended)
-        mac = self._mac(self._next_ssc(), crypto.pad(header) + body)
-        data = body + tlv.encode(0x8E, mac)
+        ssc = self._next_ssc()
+        body = self._do87(cmd.data, ssc) + self._do97(cmd.ne, extended)
+        data = body + tlv.encode(0x8E, self.mac(ssc + crypto.pad(header, self.block) + body))
         return Command(header[0], cmd.ins, cmd.p1, cmd.p2, data, 65536 if extended else 256, extended).encode()
 
     def unprotect(self, data: bytes, sw: int) -> tuple[bytes, int]:
@@ -70,14 +86,13 @@ class SecureMessaging:
                 raise SecureMessagingError(f"the chip rejected secure messaging (status {sw:04X})")
             return b"", sw  # an unprotected error status: no data to trust
         objs = list(tlv.iterate(data))
-        if not objs or objs[-1][0] != 0x8E:
+        if not objs or objs[-1][0] != 0x8E or len(objs[-1][1]) != 8:
             raise SecureMessagingError("response has no DO8E MAC")
-        macced = data[: len(data) - 10]
-        if not hmac.compare_digest(self._mac(ssc, macced), objs[-1][1]):
+        if not hmac.compare_digest(self.mac(ssc + data[:-10]), objs[-1][1]):
             raise SecureMessagingError("response MAC does not verify")
         found = dict(objs[:-1])
         inner_sw = int.from_bytes(found[0x99], "big") if 0x99 in found else sw
-        plain = self._open87(found[0x87]) if 0x87 in found else b""
+        plain = self._open87(found[0x87], ssc) if 0x87 in found else b""
         return plain, inner_sw
 
     # ---- chip side (used by the emulator) --------------------------------------------------
@@ -88,10 +103,10 @@ class SecureMessaging:
         if not objs or objs[-1][0] != 0x8E:
             raise SecureMessagingError("command has no DO8E MAC")
         header = bytes((cmd.cla, cmd.ins, cmd.p1, cmd.p2))
-        if not hmac.compare_digest(self._mac(ssc, crypto.pad(header) + cmd.data[:-10]), objs[-1][1]):
+        if not hmac.compare_digest(self.mac(ssc + crypto.pad(header, self.block) + cmd.data[:-10]), objs[-1][1]):
             raise SecureMessagingError("command MAC does not verify")
         found = dict(objs[:-1])
-        data = self._open87(found[0x87]) if 0x87 in found else b""
+        data = self._open87(found[0x87], ssc) if 0x87 in found else b""
         ne: int | None = None
         if 0x97 in found:
             raw = found[0x97]
@@ -100,5 +115,6 @@ class SecureMessaging:
 
     def protect_response(self, data: bytes, sw: int) -> bytes:
         """Protected response data (without the trailing status word)."""
-        body = self._do87(data) + tlv.encode(0x99, sw.to_bytes(2, "big"))
-        return body + tlv.encode(0x8E, self._mac(self._next_ssc(), body))
+        ssc = self._next_ssc()
+        body = self._do87(data, ssc) + tlv.encode(0x99, sw.to_bytes(2, "big"))
+        return body + tlv.encode(0x8E, self.mac(ssc + body))
