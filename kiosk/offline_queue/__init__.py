@@ -20,7 +20,8 @@ _EXPORTS = {
     "PayloadError": "kiosk.offline_queue.payload",
     "uuid7": "kiosk.offline_queue.ids",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = ["Alarm", "BiometricDataRejected", "OfflineQueue", "PayloadError", "Record", "RecordInfo",
+           "RetryPolicy", "Status", "uuid7"]
 
 
 def __getattr__(name: str) -> Any:

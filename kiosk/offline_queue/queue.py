@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from kiosk.config import KioskSection, QueueSection
 from kiosk.errors import QueueError, QueueFull, QueueKeyError
@@ -28,8 +28,9 @@ from kiosk.offline_queue import crypto, schema, store
 from kiosk.offline_queue import payload as payload_codec
 from kiosk.offline_queue.ids import uuid7
 from kiosk.offline_queue.policy import RetryPolicy
-from kiosk.offline_queue.records import Record, RecordInfo, Status, utc
+from kiosk.offline_queue.records import Record, utc
 from kiosk.offline_queue.store import Alarm
+from kiosk.offline_queue.views import QueueViews
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ _KIND = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 #: Largest payload accepted (JSON bytes); the sync upload limit is 1 MiB per batch.
 MAX_PAYLOAD_BYTES = 512 * 1024
 _MAX_ERROR_CHARS = 300
-_PRUNE_CHUNK = 5000
 
 _INSERT = (
     "INSERT INTO records (id, kind, kiosk_id, created_at, status, attempts, next_attempt_at, "
@@ -48,7 +48,7 @@ _IDS = "SELECT value FROM json_each(?)"
 # scanning every pending row through the status index (100,000 rows at a busy offline site).
 
 
-class OfflineQueue:
+class OfflineQueue(QueueViews):
     """Durable encrypted outbox.  ``OfflineQueue(path, key=None)``; see docs/queue.md.
 
     Keyword options: ``config`` (a :class:`QueueSection`), ``kiosk_id``, ``key_file``
@@ -367,91 +367,6 @@ class OfflineQueue:
             )
             return cur.rowcount + cur2.rowcount
 
-    def stats(self) -> dict[str, Any]:
-        """Counts by status, ``oldest_pending_age_s`` (0.0 when none), ``due``, file sizes."""
-        now = self._clock()
-        counts = {s.value: 0 for s in Status}
-        for status, n in self._read("SELECT status, count(*) FROM records GROUP BY status"):
-            counts[status] = n
-        oldest = self._read("SELECT min(created_at) FROM records WHERE status = 'pending'")[0][0]
-        due = self._read(
-            "SELECT count(*) FROM records WHERE status = 'pending' AND next_attempt_at <= ?", (now,)
-        )[0][0]
-        pages, page, free = (
-            self._read(f"PRAGMA {p}")[0][0] for p in ("page_count", "page_size", "freelist_count")
-        )
-        wal = Path(str(self.path) + "-wal")
-        return {
-            **counts,
-            "oldest_pending_age_s": max(0.0, now - oldest) if oldest is not None else 0.0,
-            "due": due,
-            "db_bytes": pages * page,
-            "free_bytes": free * page,
-            "wal_bytes": wal.stat().st_size if wal.exists() else 0,
-            "size_cap_bytes": int(self.config.size_cap_mb * 1024 * 1024),
-            "schema_version": schema.version(self._connection()),
-            "alarms": len(self.alarms),
-        }
-
-    def list_records(
-        self, status: Status | str | None = None, limit: int = 50, offset: int = 0
-    ) -> list[RecordInfo]:
-        """Records' metadata, oldest first, never the payload."""
-        where, params = "", []
-        if status is not None:
-            where, params = "WHERE status = ?", [Status(status).value]
-        rows = self._read(
-            f"SELECT {RecordInfo.COLUMNS} FROM records {where} ORDER BY seq LIMIT ? OFFSET ?",
-            [*params, int(limit), int(offset)],
-        )
-        return [RecordInfo.from_row(r) for r in rows]
-
-    def get(self, record_id: str) -> RecordInfo | None:
-        """One record's metadata, or None."""
-        rows = self._read(f"SELECT {RecordInfo.COLUMNS} FROM records WHERE id = ?", [record_id])
-        return RecordInfo.from_row(rows[0]) if rows else None
-
-    def read_payload(self, record_id: str) -> dict[str, Any]:
-        """Decrypt one record's payload (technician reveal path; audit before calling)."""
-        sealer = self._need_sealer()
-        rows = self._read("SELECT kind, payload FROM records WHERE id = ?", [record_id])
-        if not rows:
-            raise QueueError(f"no record {record_id}")
-        return payload_codec.decode(sealer.open(record_id, rows[0][0], rows[0][1]))
-
-    def prune(self) -> dict[str, int]:
-        """Housekeeping: delete acked records past retention, dead-letter pending ones past
-        the age limit, and give freed pages back to the disk (incremental vacuum)."""
-        now = self._clock()
-        pruned = 0
-        while True:  # in chunks, so enqueue never waits long behind a big prune
-            with self._tx() as conn:
-                n = conn.execute(
-                    "DELETE FROM records WHERE seq IN (SELECT seq FROM records WHERE status = "
-                    "'acked' AND acked_at < ? LIMIT ?)",
-                    (now - self.config.retention_h * 3600.0, _PRUNE_CHUNK),
-                ).rowcount
-            pruned += n
-            if n < _PRUNE_CHUNK:
-                break
-        with self._tx() as conn:
-            expired = conn.execute(
-                "UPDATE records SET status = 'dead', dead_reason = 'undelivered past max age', "
-                "dead_at = ? WHERE status = 'pending' AND created_at < ?",
-                (now, now - self.policy.max_age_s),
-            ).rowcount
-        with self._lock:
-            try:
-                # executescript steps the pragma to the end; execute() frees one page only
-                self._connection().executescript("PRAGMA incremental_vacuum;")
-            except sqlite3.Error as exc:
-                raise self._translate(exc) from exc
-        return {"pruned": pruned, "expired": expired}
-
-    def integrity_check(self) -> list[str]:
-        """``PRAGMA integrity_check`` lines (``['ok']`` when healthy)."""
-        return [r[0] for r in self._read("PRAGMA integrity_check")]
-
     def close(self) -> None:
         """Close the database and give up ownership.  Idempotent."""
         with self._lock:
@@ -460,7 +375,7 @@ class OfflineQueue:
                 self._conn = None
             self._owner.release()
 
-    def __enter__(self) -> OfflineQueue:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -32,7 +32,7 @@ BUSY_TIMEOUT_S = 10.0
 
 def _v1(db: sqlite_utils.Database) -> None:
     """v1: the records table, its due index and the meta table."""
-    db["records"].create(
+    db.table("records").create(
         {
             "seq": int,
             "id": str,
@@ -50,25 +50,25 @@ def _v1(db: sqlite_utils.Database) -> None:
         not_null={"id", "kind", "kiosk_id", "created_at", "status", "attempts", "next_attempt_at", "payload"},
         defaults={"attempts": 0},
     )
-    db["records"].create_index(["id"], index_name="records_id", unique=True)
-    db["records"].create_index(["status", "next_attempt_at"], index_name="records_due")
-    db["meta"].create({"key": str, "value": bytes}, pk="key")
+    db.table("records").create_index(["id"], index_name="records_id", unique=True)
+    db.table("records").create_index(["status", "next_attempt_at"], index_name="records_due")
+    db.table("meta").create({"key": str, "value": bytes}, pk="key")
 
 
 def _v2(db: sqlite_utils.Database) -> None:
     """v2: plaintext size (for claim byte budgets) and claim time."""
-    db["records"].add_column("size", int, not_null_default=0)
-    db["records"].add_column("claimed_at", float)
+    db.table("records").add_column("size", int, not_null_default=0)
+    db.table("records").add_column("claimed_at", float)
     db.execute("UPDATE records SET size = max(length(payload) - ?, 0)", [crypto.OVERHEAD])
 
 
 def _v3(db: sqlite_utils.Database) -> None:
     """v3: dead-letter reason and time; the due index also covers created_at (stats)."""
-    db["records"].add_column("dead_reason", str)
-    db["records"].add_column("dead_at", float)
+    db.table("records").add_column("dead_reason", str)
+    db.table("records").add_column("dead_at", float)
     db.execute("UPDATE records SET dead_reason = coalesce(last_error, 'unknown') WHERE status = 'dead'")
     db.execute("DROP INDEX records_due")
-    db["records"].create_index(
+    db.table("records").create_index(
         ["status", "next_attempt_at", "created_at"], index_name="records_due"
     )
 

@@ -13,6 +13,7 @@ import pytest
 from kiosk.config import QueueSection
 from kiosk.errors import QueueFull
 from kiosk.offline_queue import Status
+from kiosk.offline_queue.payload import PayloadError
 
 
 def test_enqueue_survives_reopen_and_claim_returns_decrypted_records(open_queue: Any, clock: Any) -> None:
@@ -184,7 +185,7 @@ def test_size_cap_raises_queue_full_and_loses_nothing(open_queue: Any, clock: An
 
 def test_enqueue_many_is_all_or_nothing(open_queue: Any) -> None:
     q = open_queue()
-    with pytest.raises(Exception):
+    with pytest.raises(PayloadError):
         q.enqueue_many([("tx", {"ok": 1}), ("tx", {"bad": object()})])
     assert q.stats()["pending"] == 0
     assert len(q.enqueue_many([("tx", {"i": i}) for i in range(50)])) == 50

@@ -1,0 +1,125 @@
+"""Read-only views and housekeeping of the offline queue (stats, listing, prune).
+
+A mixin of :class:`~kiosk.offline_queue.queue.OfflineQueue`, kept apart so each module stays
+small; it uses the queue's ``_read``/``_tx`` plumbing, clock, config and policy.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import QueueSection
+from kiosk.errors import QueueError
+from kiosk.offline_queue import crypto, schema
+from kiosk.offline_queue import payload as payload_codec
+from kiosk.offline_queue.policy import RetryPolicy
+from kiosk.offline_queue.records import RecordInfo, Status
+from kiosk.offline_queue.store import Alarm
+
+_PRUNE_CHUNK = 5000
+
+
+class QueueViews:
+    """Stats, listing, payload reveal, integrity check and prune."""
+
+    path: Path
+    config: QueueSection
+    policy: RetryPolicy
+    alarms: list[Alarm]
+    _clock: Callable[[], float]
+    _lock: Any
+    _read: Callable[..., list[tuple[Any, ...]]]
+    _tx: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    _connection: Callable[[], sqlite3.Connection]
+    _translate: Callable[[sqlite3.Error], QueueError]
+    _need_sealer: Callable[[], crypto.Sealer]
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by status, ``oldest_pending_age_s`` (0.0 when none), ``due``, file sizes."""
+        now = self._clock()
+        counts = {s.value: 0 for s in Status}
+        for status, n in self._read("SELECT status, count(*) FROM records GROUP BY status"):
+            counts[status] = n
+        oldest = self._read("SELECT min(created_at) FROM records WHERE status = 'pending'")[0][0]
+        due = self._read(
+            "SELECT count(*) FROM records WHERE status = 'pending' AND next_attempt_at <= ?", (now,)
+        )[0][0]
+        pages, page, free = (
+            self._read(f"PRAGMA {p}")[0][0] for p in ("page_count", "page_size", "freelist_count")
+        )
+        wal = Path(str(self.path) + "-wal")
+        return {
+            **counts,
+            "oldest_pending_age_s": max(0.0, now - oldest) if oldest is not None else 0.0,
+            "due": due,
+            "db_bytes": pages * page,
+            "free_bytes": free * page,
+            "wal_bytes": wal.stat().st_size if wal.exists() else 0,
+            "size_cap_bytes": int(self.config.size_cap_mb * 1024 * 1024),
+            "schema_version": schema.version(self._connection()),
+            "alarms": len(self.alarms),
+        }
+
+    def list_records(
+        self, status: Status | str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[RecordInfo]:
+        """Records' metadata, oldest first, never the payload."""
+        where, params = "", []
+        if status is not None:
+            where, params = "WHERE status = ?", [Status(status).value]
+        rows = self._read(
+            f"SELECT {RecordInfo.COLUMNS} FROM records {where} ORDER BY seq LIMIT ? OFFSET ?",
+            [*params, int(limit), int(offset)],
+        )
+        return [RecordInfo.from_row(r) for r in rows]
+
+    def get(self, record_id: str) -> RecordInfo | None:
+        """One record's metadata, or None."""
+        rows = self._read(f"SELECT {RecordInfo.COLUMNS} FROM records WHERE id = ?", [record_id])
+        return RecordInfo.from_row(rows[0]) if rows else None
+
+    def read_payload(self, record_id: str) -> dict[str, Any]:
+        """Decrypt one record's payload (technician reveal path; audit before calling)."""
+        sealer = self._need_sealer()
+        rows = self._read("SELECT kind, payload FROM records WHERE id = ?", [record_id])
+        if not rows:
+            raise QueueError(f"no record {record_id}")
+        return payload_codec.decode(sealer.open(record_id, rows[0][0], rows[0][1]))
+
+    def integrity_check(self) -> list[str]:
+        """``PRAGMA integrity_check`` lines (``['ok']`` when healthy)."""
+        return [r[0] for r in self._read("PRAGMA integrity_check")]
+
+    def prune(self) -> dict[str, int]:
+        """Housekeeping: delete acked records past retention, dead-letter pending ones past
+        the age limit, and give freed pages back to the disk (incremental vacuum)."""
+        now = self._clock()
+        pruned = 0
+        while True:  # in chunks, so enqueue never waits long behind a big prune
+            with self._tx() as conn:
+                n = conn.execute(
+                    "DELETE FROM records WHERE seq IN (SELECT seq FROM records WHERE status = "
+                    "'acked' AND acked_at < ? LIMIT ?)",
+                    (now - self.config.retention_h * 3600.0, _PRUNE_CHUNK),
+                ).rowcount
+            pruned += n
+            if n < _PRUNE_CHUNK:
+                break
+        with self._tx() as conn:
+            expired = conn.execute(
+                "UPDATE records SET status = 'dead', dead_reason = 'undelivered past max age', "
+                "dead_at = ? WHERE status = 'pending' AND created_at < ?",
+                (now, now - self.policy.max_age_s),
+            ).rowcount
+        with self._lock:
+            try:
+                # executescript steps the pragma to the end; execute() frees one page only
+                self._connection().executescript("PRAGMA incremental_vacuum;")
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+        return {"pruned": pruned, "expired": expired}
+
