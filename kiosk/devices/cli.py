@@ -54,7 +54,7 @@ def _with_devices(args: argparse.Namespace, body: Callable[[Any], int]) -> int:
     from kiosk.config import load_config
 
     cfg = load_config(args.profile)
-    stop: Callable[[], None] = lambda: None  # noqa: E731 - nothing to stop without simulators
+    stop: Callable[[], None] = lambda: None
     if args.simulated:
         from kiosk.devices.simulated import start_simulated_devices
 

@@ -14,13 +14,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from kiosk.config import Config, DeviceConfig
 from kiosk.devices import registry
@@ -69,7 +70,7 @@ class DeviceManager:
         devices: Config | Mapping[str, DeviceConfig],
         *,
         probe_s: float = 2.0,
-        backoff: Callable[[], Backoff] = lambda: Backoff(base=0.2, cap=10.0),
+        backoff: Callable[[], Backoff] = Backoff,
         source: str = "<config>",
     ) -> None:
         if isinstance(devices, Config):
@@ -104,7 +105,7 @@ class DeviceManager:
         self.devices[kind] = device
         self.configs.setdefault(kind, DeviceConfig())
         self._backoffs[kind] = self._backoff_factory()
-        device.subscribe(lambda _name, health, kind=kind: self._on_health(kind, health))
+        device.subscribe(functools.partial(self._on_device_health, kind))
         device.subscribe_events(self._publish)
 
     def start(self) -> None:
@@ -131,7 +132,7 @@ class DeviceManager:
         for device in self.devices.values():
             device.stop()
 
-    def __enter__(self) -> DeviceManager:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -172,8 +173,11 @@ class DeviceManager:
         for listener in listeners:
             try:
                 listener(event)
-            except Exception:  # noqa: BLE001 - one bad listener must not stop the others
+            except Exception:
                 log.exception("device manager listener failed")
+
+    def _on_device_health(self, kind: str, _name: str, health: Health) -> None:
+        self._on_health(kind, health)
 
     def _on_health(self, kind: str, health: Health) -> None:
         self._publish(HealthChanged(kind, self.configs[kind].driver, health))
@@ -234,6 +238,6 @@ class DeviceManager:
             elif now >= self._next_probe.get(kind, 0.0):
                 device.probe()
                 self._next_probe[kind] = time.monotonic() + self.probe_s
-        except Exception:  # noqa: BLE001 - the supervisor must outlive any one device
+        except Exception:
             log.exception("supervising device %s failed", kind)
             self._next_probe[kind] = time.monotonic() + self.probe_s

@@ -23,6 +23,7 @@ import time
 import tty
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from kiosk.errors import DeviceNotFound
 
@@ -87,7 +88,7 @@ class SocatPair:
             for path in (self.device_path, self.sim_path):
                 if os.path.islink(path):
                     os.unlink(path)
-            self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            self._proc = subprocess.Popen(
                 [
                     socat,
                     f"pty,raw,echo=0,link={self.device_path}",
@@ -120,7 +121,7 @@ class SocatPair:
                 except OSError:
                     pass
 
-    def __enter__(self) -> SocatPair:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -109,11 +109,12 @@ class SerialLink:
         ser = self._port()
         try:
             ser.timeout = timeout_s
-            first = ser.read(1)
+            first: bytes = ser.read(1)
             if not first:
                 return b""
             waiting = min(ser.in_waiting, max_bytes - 1)
-            return first + (ser.read(waiting) if waiting else b"")
+            rest: bytes = ser.read(waiting) if waiting else b""
+            return first + rest
         except (serial.SerialException, OSError, termios.error) as exc:
             self.close()
             raise DeviceNotFound(f"{self.port}: unplugged ({short_reason(exc)})") from None

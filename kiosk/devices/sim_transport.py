@@ -56,7 +56,7 @@ class FdStream:
     def __init__(self, fd: int, owns: bool = True) -> None:
         self.fd, self._owns = fd, owns
 
-    def read(self, n: int, timeout: float) -> bytes:  # noqa: D102 - see SimStream
+    def read(self, n: int, timeout: float) -> bytes:
         try:
             ready, _, _ = select.select([self.fd], [], [], timeout)
             if not ready:
@@ -68,7 +68,7 @@ class FdStream:
             raise StreamClosed("end of file")
         return data
 
-    def write(self, data: bytes) -> None:  # noqa: D102 - see SimStream
+    def write(self, data: bytes) -> None:
         view = memoryview(data)
         try:
             while view:
@@ -77,7 +77,7 @@ class FdStream:
         except OSError as exc:
             raise StreamClosed(str(exc)) from None
 
-    def close(self) -> None:  # noqa: D102 - see SimStream
+    def close(self) -> None:
         if self._owns and self.fd >= 0:
             try:
                 os.close(self.fd)
@@ -92,7 +92,7 @@ class SocketStream:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
 
-    def read(self, n: int, timeout: float) -> bytes:  # noqa: D102 - see SimStream
+    def read(self, n: int, timeout: float) -> bytes:
         try:
             ready, _, _ = select.select([self.sock], [], [], timeout)
             if not ready:
@@ -104,13 +104,13 @@ class SocketStream:
             raise StreamClosed("peer closed")
         return data
 
-    def write(self, data: bytes) -> None:  # noqa: D102 - see SimStream
+    def write(self, data: bytes) -> None:
         try:
             self.sock.sendall(data)
         except OSError as exc:
             raise StreamClosed(str(exc)) from None
 
-    def close(self) -> None:  # noqa: D102 - see SimStream
+    def close(self) -> None:
         try:
             self.sock.close()
         except OSError:

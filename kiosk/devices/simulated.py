@@ -45,7 +45,7 @@ def start_simulators(
         for sim in reversed(list(running.values())):
             try:
                 sim.stop()
-            except Exception:  # noqa: BLE001 - stop the rest even if one fails
+            except Exception:
                 log.exception("stopping the %s simulator failed", sim.kind)
 
     try:

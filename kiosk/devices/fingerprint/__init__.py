@@ -9,7 +9,7 @@ against the live capture; the template never touches the disk.  Adapters: ``zfm-
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 from kiosk.devices.base import Health
 from kiosk.errors import UserFacingError
@@ -29,7 +29,7 @@ class FingerNotRead(UserFacingError):
     ``code`` is the sensor's confirmation code; the text is safe to show to the person.
     """
 
-    TEXT = {
+    TEXT: ClassVar[dict[int, tuple[str, str]]] = {
         0x02: ("ضع إصبعك على الماسح", "Place your finger on the scanner"),
         0x03: ("تعذرت قراءة البصمة، حاول مرة أخرى", "The fingerprint could not be read; try again"),
         0x06: ("البصمة غير واضحة، نظّف إصبعك وحاول مرة أخرى", "The fingerprint is smudged; clean your finger and try again"),

@@ -161,6 +161,8 @@ def body_length(prefix: bytes) -> int:
         raise DeviceProtocolError(f"packet prefix must be {PREFIX_LEN} bytes, got {len(prefix)}")
     if prefix[:2] != HEADER:
         raise DeviceProtocolError(f"bad packet header {prefix[:2].hex()}")
+    pid: int
+    length: int
     _, pid, length = struct.unpack(">IBH", prefix[2:])
     if pid not in Pid.__members__.values():
         raise DeviceProtocolError(f"unknown packet identifier 0x{pid:02x}")

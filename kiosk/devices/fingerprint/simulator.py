@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,15 +139,16 @@ class ZfmSimulator(ByteSimulator):
             self._download = None
 
     # -- commands -------------------------------------------------------------------------
-    def _dispatch(self, cmd: int, params: bytes) -> None:  # noqa: C901 - one branch per instruction
-        handler = {
+    def _dispatch(self, cmd: int, params: bytes) -> None:
+        handlers: dict[int, Callable[[bytes], None]] = {
             p.Cmd.VFY_PWD: self._vfy_pwd, p.Cmd.GEN_IMG: self._gen_img, p.Cmd.IMG2TZ: self._img2tz,
             p.Cmd.MATCH: self._match, p.Cmd.SEARCH: self._search, p.Cmd.REG_MODEL: self._reg_model,
             p.Cmd.STORE: self._store, p.Cmd.LOAD_CHAR: self._load_char, p.Cmd.UP_CHAR: self._up_char,
             p.Cmd.DOWN_CHAR: self._down_char, p.Cmd.DELETE_CHAR: self._delete, p.Cmd.EMPTY: self._empty,
             p.Cmd.READ_SYS_PARA: self._sys_para, p.Cmd.GET_RANDOM: self._random,
             p.Cmd.TEMPLATE_NUM: self._template_num, p.Cmd.READ_INDEX: self._read_index,
-        }.get(cmd)
+        }
+        handler = handlers.get(cmd)
         if handler is None:
             self._reply(p.Code.PACKET_ERROR)
             return

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import termios
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import serial
@@ -39,7 +39,7 @@ def print_job(printer: Escpos, image: Image.Image) -> None:
 
 
 def _serial_factory(cfg: DeviceConfig) -> Escpos:
-    from escpos.printer import Serial  # noqa: PLC0415 - optional library, checked by the registry
+    from escpos.printer import Serial
 
     return Serial(
         devfile=cfg.port, baudrate=int(cfg.options.get("baudrate", 9600)),
@@ -64,14 +64,14 @@ class EscposSerialPrinter(DeviceBase):
 
     @staticmethod
     def _profile_width(profile: str) -> int:
-        from escpos.capabilities import get_profile  # noqa: PLC0415
+        from escpos.capabilities import get_profile
 
         pixels = get_profile(profile).profile_data.get("media", {}).get("width", {}).get("pixels")
         return int(pixels) if str(pixels).isdigit() else 576
 
     # -- transport ------------------------------------------------------------------------
     def _open(self) -> None:
-        from escpos.exceptions import DeviceNotFoundError  # noqa: PLC0415
+        from escpos.exceptions import DeviceNotFoundError
 
         self._close()
         printer = self._factory(self.cfg)
@@ -179,7 +179,7 @@ class EscposSerialPrinter(DeviceBase):
 
     def self_test(self) -> str:
         """Print a short bilingual test receipt with a QR code."""
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         self.print_receipt(Receipt(
             (
                 ReceiptLine("اختبار الطابعة", align="center", size="large", bold=True),

@@ -88,7 +88,7 @@ def _u16(buf: bytes, i: int) -> int:
     return buf[i] | buf[i + 1] << 8
 
 
-def parse_one(buf: bytes, pos: int) -> tuple[Op | None, int]:  # noqa: C901 - a command table
+def parse_one(buf: bytes, pos: int) -> tuple[Op | None, int]:
     """Parse the command at ``pos``; ``(None, pos)`` when more bytes are needed."""
     b = buf[pos]
     if b == LF:

@@ -110,8 +110,8 @@ def visual(text: str) -> str:
     """The string to hand to Pillow: as is with raqm, reshaped and reordered without it."""
     if has_raqm() or not any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
         return text
-    import arabic_reshaper  # noqa: PLC0415 - only needed without raqm
-    from bidi import get_display  # noqa: PLC0415
+    import arabic_reshaper
+    from bidi import get_display
 
     return str(get_display(arabic_reshaper.reshape(text)))
 
@@ -130,12 +130,12 @@ def _draw_text(draw: ImageDraw.ImageDraw, y: int, text: str, align: str, line: R
     x = {"left": opt.margin, "right": opt.width - opt.margin - width,
          "center": (opt.width - width) // 2}[align] - left
     draw.text((x, y - top), shown, font=font, fill=0, direction=direction)
-    return bottom - top
+    return int(bottom - top)
 
 
 def _row_height(line: ReceiptLine, opt: RenderOptions) -> int:
     heights = [sum(_font(t, line.bold, SIZES[line.size], opt.font_dir).getmetrics()) for t in (line.text, line.text_end) if t]
-    return max(heights, default=SIZES[line.size])
+    return int(max(heights, default=SIZES[line.size]))
 
 
 def render_receipt(receipt: Receipt, options: RenderOptions | None = None) -> Image.Image:

@@ -100,10 +100,11 @@ class EscposSimulator(ByteSimulator):
         self._spacing = DEFAULT_SPACING
         self._codepage = "cp437"
         self._after_image = False
-        self._qr = {"size": 3, "data": b""}
+        self._qr_size = 3
+        self._qr_data = b""
         self._graphics: Image.Image | None = None
 
-    def _apply(self, op: Op) -> None:  # noqa: C901 - one branch per command family
+    def _apply(self, op: Op) -> None:
         name, a = op.name, op.args
         if name == "status":
             self.send(bytes([st.encode(self.status()).get(a[0], st.FIXED)]))
@@ -140,10 +141,10 @@ class EscposSimulator(ByteSimulator):
             self._blank(a[0])
         elif name == "raster":
             self._flush_line()
-            self._raster(*a, op.data)
+            self._raster(a[0], a[1], a[2], op.data)
         elif name == "column_image":
             self._flush_line()
-            self._column(*a, op.data)
+            self._column(a[0], a[1], op.data)
         elif name == "gs_paren_L":
             self._graphics_fn(op.data)
         elif name == "gs_paren_k":
@@ -216,12 +217,11 @@ class EscposSimulator(ByteSimulator):
         dots = 24 if m in (32, 33) else 8
         per = dots // 8
         image = Image.new("L", (n, dots), 255)
-        px = image.load()
         for x in range(n):
             col = int.from_bytes(data[x * per : (x + 1) * per], "big")
             for y in range(dots):
                 if col >> (dots - 1 - y) & 1:
-                    px[x, y] = 0
+                    image.putpixel((x, y), 0)
         if m in (0, 32):
             image = image.resize((n * 2, dots))
         self._place(image)
@@ -244,12 +244,12 @@ class EscposSimulator(ByteSimulator):
             return
         fn = data[1]
         if fn == 67 and len(data) >= 3:
-            self._qr["size"] = max(1, data[2])
+            self._qr_size = max(1, data[2])
         elif fn == 80:
-            self._qr["data"] = data[3:]
-        elif fn == 81 and self._qr["data"]:
-            qr = qrcode.QRCode(box_size=int(self._qr["size"]), border=1)  # type: ignore[call-overload]
-            qr.add_data(bytes(self._qr["data"]))  # type: ignore[arg-type]
+            self._qr_data = data[3:]
+        elif fn == 81 and self._qr_data:
+            qr = qrcode.QRCode(box_size=self._qr_size, border=1)
+            qr.add_data(self._qr_data)
             self._flush_line()
             self._place(qr.make_image().get_image().convert("L"))
 

@@ -64,7 +64,7 @@ def test_bad_checksum_from_the_sensor_is_rejected(sim_scanner):
 
 
 def test_bad_checksum_from_the_host_gets_code_01(sim_scanner):
-    sim, server, scanner = sim_scanner
+    _, server, scanner = sim_scanner
     scanner.stop()
     frame = bytearray(p.command(p.Cmd.TEMPLATE_NUM))
     frame[-1] ^= 0xFF

@@ -9,9 +9,9 @@ import pytest
 
 from kiosk.config import DeviceConfig, parse_config
 from kiosk.devices.base import DeviceEvent, HealthState
+from kiosk.devices.fingerprint.simulator import ZfmSimulator
 from kiosk.devices.manager import AvailabilityChanged, DeviceManager
 from kiosk.devices.ptys import SocatPair
-from kiosk.devices.fingerprint.simulator import ZfmSimulator
 from kiosk.devices.sim_transport import SimulatorServer
 from kiosk.devices.simulated import start_simulated_devices, start_simulators
 
