@@ -13,16 +13,21 @@ Writes benchmarks/results/fleet.json and benchmarks/results/fleet.md.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# benchmarks/ holds a queue.py that would shadow the standard library's `queue` (which
+# multiprocessing needs): run from the repository root's point of view instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import json
 import multiprocessing as mp
 import os
 import platform
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,12 +64,13 @@ def prefill(profile: Path, n: int) -> None:
     queue.close()
 
 
-def drain(profile: Path, go: Any, out: Any, overrides: dict[str, Any] | None) -> None:
-    """Child process: wait for the start signal, then drain this kiosk's queue once."""
+def drain(profile: Path, ready: Any, go: Any, out: Any, overrides: dict[str, Any] | None) -> None:
+    """Child process: open the queue, say ready, wait for the start signal, drain once."""
     from sync.agent import build_agent
 
     cfg, queue = _open(profile, overrides)
     agent = build_agent(cfg, queue)
+    ready.put(cfg.kiosk.id)
     go.wait()
     t0 = time.time()
     pr = agent.sync_once(give_up_s=60)
@@ -85,16 +91,17 @@ def start_server(db: Path) -> tuple[subprocess.Popen[str], int]:
     return proc, int(line.rsplit(":", 1)[1])
 
 
-def run_fleet(pki: Path, kiosks: list[str], port: int, go_after: float = 0.0,
+def run_fleet(pki: Path, kiosks: list[str], port: int,
               overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Drain every kiosk in parallel (one process each); returns their reports."""
     ctx = mp.get_context("spawn")
-    go, out = ctx.Event(), ctx.Queue()
+    ready, go, out = ctx.Queue(), ctx.Event(), ctx.Queue()
     ov = {"sync": {"server_url": f"https://127.0.0.1:{port}"}, **(overrides or {})}
-    procs = [ctx.Process(target=drain, args=(_profile(pki, k), go, out, ov)) for k in kiosks]
+    procs = [ctx.Process(target=drain, args=(_profile(pki, k), ready, go, out, ov)) for k in kiosks]
     for p in procs:
         p.start()
-    time.sleep(go_after or 3.0)  # let the children import and open their queues
+    for _ in procs:  # every child has imported and opened its queue
+        ready.get(timeout=120)
     go.set()
     reports = [out.get(timeout=600) for _ in procs]
     for p in procs:

@@ -133,31 +133,34 @@ class Store:
     # ----------------------------------------------------------------- transactions
 
     def store_batch(self, kiosk_id: str, items: Sequence[TxItem], now: float) -> list[tuple[str, str, str | None]]:
-        """Store a batch; per item (id, 'accepted'|'duplicate'|'rejected', reason)."""
+        """Store a batch; per item (id, 'accepted'|'duplicate'|'rejected', reason), in order.
+
+        Duplicates are found with one look-up of the batch's ids under the write lock, then
+        the new rows go in with one ``executemany`` (the primary key still guards them).
+        """
         results: list[tuple[str, str, str | None]] = []
+        rows: list[tuple[Any, ...]] = []
         with self.transaction() as db:
-            accepted = duplicates = rejected = 0
+            known = {r[0] for r in db.execute("SELECT id FROM transactions WHERE id IN "
+                                              "(SELECT value FROM json_each(?))",
+                                              (json.dumps([i.id for i in items]),))}
             for item in items:
                 reason = _reject_reason(kiosk_id, item, now)
                 if reason is not None:
                     results.append((item.id, "rejected", reason))
-                    rejected += 1
-                    continue
-                cur = db.execute(
-                    "INSERT OR IGNORE INTO transactions VALUES (?, ?, ?, ?, ?, ?)",
-                    (item.id, kiosk_id, item.kind, item.created_at, now,
-                     json.dumps(item.payload, ensure_ascii=False, separators=(",", ":"))),
-                )
-                if cur.rowcount == 1:
-                    results.append((item.id, "accepted", None))
-                    accepted += 1
-                else:
+                elif item.id in known:
                     results.append((item.id, "duplicate", None))
-                    duplicates += 1
+                else:
+                    known.add(item.id)
+                    results.append((item.id, "accepted", None))
+                    rows.append((item.id, kiosk_id, item.kind, item.created_at, now,
+                                 json.dumps(item.payload, ensure_ascii=False, separators=(",", ":"))))
+            db.executemany("INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?)", rows)
+            counts = {s: sum(1 for r in results if r[1] == s) for s in ("accepted", "duplicate", "rejected")}
             db.execute(
                 "UPDATE kiosks SET uploaded = uploaded + ?, duplicates = duplicates + ?, "
                 "rejected = rejected + ?, last_sync_at = ? WHERE id = ?",
-                (accepted, duplicates, rejected, now, kiosk_id),
+                (counts["accepted"], counts["duplicate"], counts["rejected"], now, kiosk_id),
             )
         return results
 
