@@ -144,7 +144,7 @@ class JsonlTerminal(SerialDevice):
         self.io.assert_on_worker()
         self._preflight()  # raises before anything is sent: nothing charged
         sid = new_service_id()
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         request = m.payment_request(sid, self.sale_id, self.poi_id, amount, currency, reference, now)
         payment_deadline = time.monotonic() + self.payment_timeout_s
         aborted = False

@@ -25,7 +25,14 @@ from kiosk.config import DeviceConfig
 from kiosk.devices.base import Backoff, DeviceBase, HealthState
 from kiosk.devices.smartcard import CardRemoved, CardUnreadable, NoCard
 from kiosk.devices.smartcard.apdu import DEFAULT_CHUNK, ApduTransport, CardFiles
-from kiosk.devices.smartcard.layout import AID, EF_IDENTITY, HEADER_READ, IdentityRecord, parse_identity, template_size
+from kiosk.devices.smartcard.layout import (
+    AID,
+    EF_IDENTITY,
+    HEADER_READ,
+    IdentityRecord,
+    parse_identity,
+    template_size,
+)
 from kiosk.errors import DeviceError, DeviceNotFound, DeviceProtocolError, UserFacingError
 
 log = logging.getLogger(__name__)

@@ -88,7 +88,7 @@ def check_namespaces() -> None:
     unshare = shutil.which("unshare")
     if unshare is None:
         raise NamespaceForbidden("the unshare tool (util-linux) is not installed")
-    proc = subprocess.run([unshare, "--mount", "true"], capture_output=True, text=True, timeout=10)
+    proc = subprocess.run([unshare, "--mount", "true"], capture_output=True, text=True, timeout=10, check=False)
     if proc.returncode != 0:
         raise NamespaceForbidden(f"unshare --mount refused: {proc.stderr.strip() or proc.returncode}")
 

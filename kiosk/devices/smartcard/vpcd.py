@@ -23,6 +23,7 @@ import struct
 import threading
 from collections.abc import Callable
 from types import TracebackType
+from typing import Self
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class VirtualCard:
         self._fault: tuple[int, str] | None = None  # (APDUs until it strikes, kind)
 
     # -- lifecycle ------------------------------------------------------------------------
-    def __enter__(self) -> VirtualCard:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -215,7 +216,7 @@ class VirtualCard:
                 return
             try:
                 rapdu = self.handler(msg)
-            except Exception:  # noqa: BLE001 - a broken card answers 6F00, like a real one
+            except Exception:  # a broken card answers 6F00, like a real one
                 log.exception("virtual card handler failed")
                 rapdu = SW_UNKNOWN
             if self.latency_s:

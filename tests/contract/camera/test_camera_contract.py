@@ -8,7 +8,7 @@ from kiosk.devices.base import HealthState
 from kiosk.devices.camera import Camera
 from kiosk.devices.camera.grabber import GrabbingCamera
 
-from .conftest import H, N_FRAMES, W, frame_number
+from .conftest import N_FRAMES, H, W, frame_number
 
 WAIT_S = 10.0
 

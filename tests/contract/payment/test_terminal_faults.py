@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from kiosk.devices.base import HealthState
-from kiosk.devices.payment import Outcome, PaymentNotStarted, PaymentOutcomeUnknown
+from kiosk.devices.payment import PaymentNotStarted, PaymentOutcomeUnknown
 from kiosk.devices.payment import messages as m
 from kiosk.devices.payment.simulator import PaymentSimulator
 from kiosk.devices.payment.terminal import JsonlTerminal

@@ -23,7 +23,7 @@ def test_insert_read_identity_remove(rig: Any, reader: Any) -> None:
     rig.insert()
     assert watcher.wait_event("card_inserted"), "no card_inserted event"
     assert device.card_present
-    inserted = [e for e in watcher.events if e.type == "card_inserted"][0]
+    inserted = next(e for e in watcher.events if e.type == "card_inserted")
     assert inserted.data["reader"] == device.reader and inserted.data["atr"]
 
     record = device.read_identity()
@@ -47,14 +47,14 @@ def test_sample_identity_fields_round_trip(rig: Any, reader: Any) -> None:
         pytest.skip("the sample identity lives on the emulated card only")
     from kiosk.devices.smartcard.emulator import sample_identity
 
-    device, watcher = reader
+    device, _watcher = reader
     rig.insert()
     assert device.wait_for_card(WAIT_S)
     assert device.read_identity() == sample_identity()
 
 
 def test_self_test_reads_the_card(rig: Any, reader: Any) -> None:
-    device, watcher = reader
+    device, _watcher = reader
     assert "no card" in device.self_test()
     rig.insert()
     assert device.wait_for_card(WAIT_S)
