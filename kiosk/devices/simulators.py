@@ -114,3 +114,4 @@ register("printer", "kiosk.devices.printer.simulator:start", "ESC/POS receipt pr
 register("barcode", "kiosk.devices.barcode.simulator:start", "serial 2D scanner; SYN T CR reads the demo boarding pass")
 register("smartcard", "kiosk.devices.smartcard.simulator:start", "national-ID card emulator behind vpcd in a private pcscd (or an existing vpcd port)")
 register("payment", "kiosk.devices.payment.simulator:start", "payment terminal, JSON lines; scripted approve/decline/timeout/card removed/offline/lost response")
+register("camera", "kiosk.devices.camera.simulator:start", "frame folder or video played by the folder driver (synthetic frames by default)")
