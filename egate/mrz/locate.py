@@ -22,8 +22,9 @@ import cv2
 import numpy as np
 
 WORK_WIDTH = 960            #: frames are searched at this width
-CLOSE_SIZES = (4, 7, 11, 16, 23)#: closing kernels (work px) that merge characters whatever the scale
+CLOSE_SIZES = (6, 10, 15, 22)  #: closing kernels (work px) that merge characters whatever the scale
 MIN_LONG = 110              #: shortest MRZ candidate, work px
+CROP_CAP = 24               #: capital height the measuring crop is scaled to (at most), px
 MAX_CANDIDATES = 6          #: candidates examined per frame
 
 
@@ -72,15 +73,18 @@ def candidates(gray: np.ndarray) -> list[tuple[tuple[float, float], tuple[float,
     for size in CLOSE_SIZES:
         closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE,
                                   cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-        contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        for c in contours:
-            if len(c) < 5:
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+        for label in range(1, count):
+            x, y, bw, bh, area = (int(v) for v in stats[label])
+            if np.hypot(bw, bh) < MIN_LONG:
                 continue
-            (cx, cy), (w, h), ang = cv2.minAreaRect(c)
+            pts = cv2.findNonZero((labels[y:y + bh, x:x + bw] == label).astype(np.uint8))
+            (cx, cy), (w, h), ang = cv2.minAreaRect(pts)
+            cx, cy = cx + x, cy + y
             long, short = max(w, h), max(min(w, h), 1.0)
             if long < MIN_LONG or not 4.0 <= long / short <= 70:
                 continue
-            fill = cv2.contourArea(c) / (w * h + 1e-6)
+            fill = area / (w * h + 1e-6)
             if fill < 0.3:
                 continue
             if w < h:
@@ -97,21 +101,24 @@ def candidates(gray: np.ndarray) -> list[tuple[tuple[float, float], tuple[float,
 
 
 def _crop(gray: np.ndarray, rect: tuple[tuple[float, float], tuple[float, float], float],
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """Deskewed cut-out around ``rect``; returns (crop, 2x3 affine crop->frame)."""
+          ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Deskewed cut-out around ``rect``; returns (crop, 2x3 affine crop->frame, zoom)."""
     (cx, cy), (long, short), ang = rect
     line_h = min(short, long / 20)
-    out_w = int(long * 1.12 + 4 * line_h)
-    out_h = int(max(short * 1.6, 0) + 8 * line_h)
+    # MRZ capitals are about long/38 px (30 to 44 characters a line); keep them near CROP_CAP
+    # px in the crop: enough to measure, and no time spent on larger text.
+    zoom = min(1.0, CROP_CAP * 38 / long)
+    out_w = int((long * 1.12 + 4 * line_h) * zoom)
+    out_h = int((short * 1.6 + 8 * line_h) * zoom)
     theta = np.deg2rad(ang)
-    c, s = np.cos(theta), np.sin(theta)
-    # frame = R @ crop_centered + centre
+    c, s = np.cos(theta) / zoom, np.sin(theta) / zoom
+    # frame = R @ crop / zoom + offset, with the crop centre on the rectangle's centre
     to_frame = np.array([[c, -s, cx - c * out_w / 2 + s * out_h / 2],
                          [s, c, cy - s * out_w / 2 - c * out_h / 2]], np.float64)
     crop = cv2.warpAffine(gray, to_frame, (out_w, out_h),
-                          flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+                          flags=cv2.WARP_INVERSE_MAP | cv2.INTER_AREA,
                           borderMode=cv2.BORDER_REPLICATE)
-    return crop, to_frame
+    return crop, to_frame, zoom
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -211,9 +218,9 @@ def _edge_fit(mask: np.ndarray, band: _Band, pad: int) -> tuple[float, float, fl
 def find_lines(gray: np.ndarray) -> Iterator[MrzLines]:
     """Yield the MRZ line sets found in ``gray``, most likely first (orientation 0 or 180)."""
     for rect in candidates(gray):
-        crop, to_frame = _crop(gray, rect)
-        line_h = min(rect[1][1], rect[1][0] / 20)
-        mask = _ink(crop, max(7, int(line_h * 0.6) | 1))
+        crop, to_frame, zoom = _crop(gray, rect)
+        cap = rect[1][0] / 38 * zoom  # rough capital height in the crop
+        mask = _ink(crop, max(7, int(cap * 0.6) | 1))
         group = _mrz_bands(_bands(mask))
         if group is None:
             continue
@@ -237,4 +244,4 @@ def find_lines(gray: np.ndarray) -> Iterator[MrzLines]:
             caps.append(cap)
             quads.append(cv2.transform(pts[None].astype(np.float64), to_frame)[0]
                          .astype(np.float32))
-        yield MrzLines(tuple(quads), float(np.mean(caps)))
+        yield MrzLines(tuple(quads), float(np.mean(caps)) / zoom)

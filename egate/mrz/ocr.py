@@ -28,7 +28,7 @@ PITCH = 14          #: normalised character pitch, px
 MARGIN_T = 2        #: template margin above and below the capitals, px
 MARGIN_S = 3        #: strip margin above and below the capitals, px (vertical search +-1)
 SLACK = 2           #: allowed pitch error per character in the dynamic programme, px
-REACH = 5           #: how far each cell is searched either side of its expected place, px
+REACH = 6           #: how far each cell is searched either side of its expected place, px
 V_SCALES = (0.94, 1.06)  #: vertical scales per class (absorbs cap-height measuring error)
 _RENDER = 8         #: render templates this many times larger, then shrink (anti-aliasing)
 
@@ -135,23 +135,24 @@ def _template_matrix() -> np.ndarray:
     return np.ascontiguousarray(_unit_rows(t.reshape(t.shape[0], -1)).T)
 
 
-def score_cells(strip: np.ndarray, n: int) -> np.ndarray:
-    """Correlation scores (n, 2*REACH+1, 37): each cell, each x shift, each class.
+def score_columns(strip: np.ndarray) -> np.ndarray:
+    """(x, 37): best correlation of each class with the window starting at each column.
 
-    Each cell is searched REACH px either side of where the normalisation put it and over the
-    strip's vertical margin (vertical shifts are maxed out).  All windows of the strip are
-    unit-normalised once and multiplied with the template matrix in one BLAS call.
+    Vertical shifts within the strip's margin and the template scales are maxed out.  All
+    windows are unit-normalised once and multiplied with the template matrix in one BLAS call.
     """
     t = templates()
     th, tw = t.images.shape[1:]
-    x_lo = PITCH - REACH
-    x_hi = min(strip.shape[1] - tw + 1, PITCH + (n - 1) * PITCH + REACH + 1)
     win = np.lib.stride_tricks.sliding_window_view(strip.astype(np.float32), (th, tw))
-    patches = win[:, x_lo:x_hi].reshape(-1, th * tw)
-    scores = (_unit_rows(patches) @ _template_matrix()).reshape(win.shape[0], x_hi - x_lo, -1)
-    scores = scores.max(axis=0).reshape(x_hi - x_lo, len(ALPHABET), -1).max(axis=2)  # (x, 37)
-    xs = np.arange(n)[:, None] * PITCH + np.arange(2 * REACH + 1)[None, :]
-    return scores[np.clip(xs, 0, scores.shape[0] - 1)]
+    ys, xs = win.shape[:2]
+    scores = (_unit_rows(win.reshape(-1, th * tw)) @ _template_matrix()).reshape(ys, xs, -1)
+    return scores.max(axis=0).reshape(xs, len(ALPHABET), -1).max(axis=2)
+
+
+def cells_at(columns: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """(n, 2*REACH+1, 37): the column scores within REACH px of each expected cell start."""
+    xs = np.asarray(centres)[:, None] + np.arange(-REACH, REACH + 1)[None, :]
+    return columns[np.clip(xs, 0, columns.shape[0] - 1)]
 
 
 def decode(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,15 +162,17 @@ def decode(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     best = cells.max(axis=2)                     # (n, shifts)
     n, k = best.shape
-    pad = np.full((n, k + 2 * SLACK), -1e9)
+    span = 2 * SLACK + 1
     back = np.zeros((n, k), np.int64)
     value = best[0].copy()
+    pad = np.full(k + 2 * SLACK, -1e9)
+    rows = np.arange(k)[:, None] + np.arange(span)[None, :]   # (k, span) indices into pad
     for i in range(1, n):
-        pad[i, SLACK:SLACK + k] = value
-        stacked = np.lib.stride_tricks.sliding_window_view(pad[i], 2 * SLACK + 1)  # (k, 2S+1)
-        arg = stacked.argmax(axis=1)
-        back[i] = np.arange(k) + arg - SLACK
-        value = stacked[np.arange(k), arg] + best[i]
+        pad[SLACK:SLACK + k] = value
+        window = pad[rows]
+        arg = window.argmax(axis=1)
+        back[i] = rows[np.arange(k), arg] - SLACK
+        value = window[np.arange(k), arg] + best[i]
     shifts = np.zeros(n, np.int64)
     shifts[-1] = int(value.argmax())
     for i in range(n - 1, 0, -1):
@@ -178,10 +181,30 @@ def decode(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_strip(strip: np.ndarray, n: int) -> LineRead:
-    """Read a normalised strip of ``n`` characters."""
-    _, per = decode(score_cells(strip, n))
+    """Read a normalised strip of ``n`` characters.
+
+    A first pass searches around evenly spaced cells; a smooth (quadratic) curve fitted to
+    the positions found then re-centres the search, which follows the uneven pitch of a
+    line seen in perspective or slightly mis-measured.
+    """
+    columns = np.nan_to_num(score_columns(strip), nan=-1.0)
+    centres = PITCH + np.arange(n) * PITCH
+    idx = np.arange(n)
+    best: tuple[float, np.ndarray] | None = None
+    for _ in range(2):
+        shifts, per = decode(cells_at(columns, centres))
+        quality = float(per.max(axis=1).mean())
+        if best is not None and quality <= best[0]:
+            break
+        best = (quality, per)
+        found = centres + shifts - REACH
+        weight = np.clip(per.max(axis=1), 0.05, None)
+        fit = np.polyfit(idx, found, 2, w=weight)
+        centres = np.round(np.polyval(fit, idx)).astype(int)
+    assert best is not None
+    quality, per = best
     text = "".join(ALPHABET[i] for i in per.argmax(axis=1))
-    return LineRead(text, per, float(per.max(axis=1).mean()))
+    return LineRead(text, per, quality)
 
 
 def read_line(gray: np.ndarray, quad: np.ndarray, n: int) -> LineRead:
