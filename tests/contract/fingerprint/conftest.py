@@ -63,7 +63,7 @@ class HardwareRig:
 
 
 def make_scanner(port: str, **options: Any) -> ZfmScanner:
-    opts = {"finger_wait_s": 0.5, "poll_s": 0.02, "read_timeout_s": 0.5, **options}
+    opts = {"finger_wait_s": 0.5, "poll_s": 0.02, "read_timeout_s": 1.0, **options}
     return ZfmScanner("fingerprint", DeviceConfig(driver="zfm-serial", port=port, timeout_s=2.0, options=opts))
 
 

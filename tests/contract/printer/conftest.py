@@ -23,7 +23,7 @@ PORT_ENV = "BAWABA_PRINTER_PORT"
 
 
 def make_printer(port: str, **options: Any) -> EscposSerialPrinter:
-    opts = {"read_timeout_s": 0.5, **options}
+    opts = {"read_timeout_s": 1.0, **options}
     return EscposSerialPrinter("printer", DeviceConfig(driver="escpos-serial", port=port, timeout_s=3.0, options=opts))
 
 
