@@ -1,4 +1,4 @@
-"""E-passport chip benchmark: BAC + EF.COM + DG1 + DG2 + EF.SOD + passive authentication of the
+"""E-passport chip benchmark: BAC (or PACE) + EF.COM + DG1 + DG2 + EF.SOD + passive authentication of the
 emulated passport through a real pcscd and vsmartcard-vpcd on loopback, one run.
 
     .venv/bin/python benchmarks/chip.py [--runs 30]
@@ -8,6 +8,7 @@ Target (issue 6): at most 1 s per read.  Measured per configuration: the whole
 - pcsc-extended: the reader and chip use extended length (one READ BINARY per file);
 - pcsc-short: a chip without extended length (0xDF-byte chunks, ~90 APDUs);
 - pcsc-extended-rsa: as the first, with an RSA-2048 PKI instead of ECDSA P-256;
+- pcsc-extended-pace: as the first, opened with PACE (ECDH-GM, AES-128, brainpoolP256r1);
 - in-process: the same chip called directly (no PC/SC), the floor of our own code.
 Comparison tool: ``openssl cms -verify`` (OpenSSL 3) on the same EF.SOD, for the signature and
 chain part of passive authentication: verdicts side by side on a genuine chip, a tampered DG1,
@@ -37,6 +38,7 @@ from egate.chip import lds, tlv
 from egate.chip.emulator import ChipFaults, EmulatedPassport
 from egate.chip.mrzkeys import MrzKeys
 from egate.chip.pa import MasterList, passive_authentication
+from egate.chip.pace import PACE_ECDH_GM_AES_128, PaceInfo
 from egate.chip.reader import read_passport
 from egate.chip.testpki import TestPki
 from egate.chip.transport import LocalTransport, PcscTransport
@@ -165,10 +167,12 @@ def main() -> int:
     ec_master = MasterList.load(ec_pki.write_master_list(work / "ml-ec", ec_pki.crl()))
     rsa_master = MasterList.load(rsa_pki.write_master_list(work / "ml-rsa", rsa_pki.crl()))
     with private_pcscd() as env:
-        for name, pki, master, ext in (("pcsc-extended", ec_pki, ec_master, True),
-                                       ("pcsc-short", ec_pki, ec_master, False),
-                                       ("pcsc-extended-rsa", rsa_pki, rsa_master, True)):
-            chip = EmulatedPassport(MRZ, face, (300, 384), pki, extended_length=ext)
+        for name, pki, master, ext, pace in (
+                ("pcsc-extended", ec_pki, ec_master, True, None),
+                ("pcsc-short", ec_pki, ec_master, False, None),
+                ("pcsc-extended-rsa", rsa_pki, rsa_master, True, None),
+                ("pcsc-extended-pace", ec_pki, ec_master, True, PaceInfo(PACE_ECDH_GM_AES_128, 2, 13))):
+            chip = EmulatedPassport(MRZ, face, (300, 384), pki, extended_length=ext, pace_info=pace)
             with env.card(chip, atr=chip.atr, on_power=chip.on_power) as card:
                 card.insert(wait_s=5.0)
                 configs.append(_run(name, args.runs, chip, master, env))

@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     read.add_argument("--profile", default=None, help="site profile TOML")
     read.add_argument("--timeout", type=float, default=5.0, help="per-APDU timeout, seconds")
     read.add_argument("--no-face", action="store_true", help="skip DG2")
+    read.add_argument("--no-pace", action="store_true", help="use BAC even when the chip offers PACE")
     read.set_defaults(func=_read)
 
     emu = csub.add_parser("emulate", help="serve an emulated e-passport to pcscd through vpcd")
@@ -38,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     emu.add_argument("--master-list-out", default=None, help="write the test CSCA (and CRL) here")
     emu.add_argument("--fault", choices=FAULTS, default=None, help="make the chip misbehave")
     emu.add_argument("--no-extended", action="store_true", help="announce no extended length")
+    emu.add_argument("--pace", action="store_true",
+                     help="offer PACE (ECDH-GM, AES-128, brainpoolP256r1) besides BAC")
     emu.add_argument("--seconds", type=float, default=0.0, help="stop after this long (0 = until Ctrl-C)")
     emu.set_defaults(func=_emulate)
 
@@ -78,7 +81,8 @@ def _read(args: argparse.Namespace) -> int:
     transport = None
     try:
         transport = PcscTransport(reader, timeout_s=args.timeout)
-        result = read_passport(transport, keys, master, list(args.mrz), read_face=not args.no_face)
+        result = read_passport(transport, keys, master, list(args.mrz), read_face=not args.no_face,
+                               use_pace=not args.no_pace)
     except DeviceError as exc:
         _print({"reader": reader, "error": str(exc), "error_type": type(exc).__name__,
                 "ms": round((time.perf_counter() - start) * 1000, 1)}, args.json)
@@ -105,11 +109,12 @@ def _placeholder_face() -> tuple[bytes, tuple[int, int]]:
 
 
 def build_emulator(mrz: list[str], face: str | None, fault: str | None, extended: bool,
-                   master_out: str | None) -> Any:
+                   master_out: str | None, pace: bool = False) -> Any:
     """The emulated passport for ``emulate`` (and tests): PKI, faults, master list written."""
     from PIL import Image
 
     from egate.chip.emulator import ChipFaults, EmulatedPassport
+    from egate.chip.pace import PACE_ECDH_GM_AES_128, PaceInfo
     from egate.chip.testpki import TestPki
 
     if face:
@@ -125,7 +130,8 @@ def build_emulator(mrz: list[str], face: str | None, fault: str | None, extended
         trusted.write_master_list(master_out, trusted.crl())
     faults = ChipFaults(wrong_keys=fault == "wrong-keys", tamper_dg1=fault == "tampered-dg1",
                         stop_after=4 if fault == "stop-answering" else None)
-    return EmulatedPassport(list(mrz), jpeg, size, pki, faults, extended_length=extended)
+    return EmulatedPassport(list(mrz), jpeg, size, pki, faults, extended_length=extended,
+                            pace_info=PaceInfo(PACE_ECDH_GM_AES_128, 2, 13) if pace else None)
 
 
 def _emulate(args: argparse.Namespace) -> int:
@@ -133,7 +139,8 @@ def _emulate(args: argparse.Namespace) -> int:
 
     from kiosk.devices.smartcard.vpcd import VirtualCard
 
-    chip = build_emulator(args.mrz, args.face, args.fault, not args.no_extended, args.master_list_out)
+    chip = build_emulator(args.mrz, args.face, args.fault, not args.no_extended, args.master_list_out,
+                          args.pace)
     stop = threading.Event()
     with VirtualCard(chip, args.vpcd_port, args.host, atr=chip.atr, on_power=chip.on_power) as card:
         card.insert()

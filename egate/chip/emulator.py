@@ -1,7 +1,7 @@
 """An ICAO Doc 9303 e-passport chip as an APDU handler (``bytes -> bytes``), for tests and demos.
 
 It answers SELECT (eMRTD application, EFs by file id), GET CHALLENGE, EXTERNAL AUTHENTICATE
-(BAC) and READ BINARY (by offset or short EF identifier) under 3DES secure messaging, short or
+(BAC), optionally PACE (EF.CardAccess, MSE:Set AT, GENERAL AUTHENTICATE) and READ BINARY (by offset or short EF identifier) under 3DES secure messaging, short or
 extended length, and holds EF.COM, DG1, DG2 and EF.SOD built from an MRZ and a face image and
 signed by a :class:`~egate.chip.testpki.TestPki`.  Serve it in-process
 (:class:`~egate.chip.transport.LocalTransport`) or to a real pcscd through vsmartcard-vpcd
@@ -37,6 +37,7 @@ from egate.chip.apdu import (
 )
 from egate.chip.errors import ChipError, SecureMessagingError
 from egate.chip.mrzkeys import MrzKeys
+from egate.chip.pace import EF_CARD_ACCESS, PaceChip, PaceInfo, build_card_access
 from egate.chip.sm import SHORT_MAX_READ, SecureMessaging
 from egate.chip.sod import build_sod
 from egate.chip.testpki import TestPki
@@ -66,7 +67,8 @@ class EmulatedPassport:
 
     def __init__(self, mrz: list[str], face_jpeg: bytes, face_size: tuple[int, int], pki: TestPki,
                  faults: ChipFaults = ChipFaults(), extended_length: bool = True,
-                 max_read: int = 0x8000, rng: Callable[[int], bytes] = os.urandom) -> None:
+                 max_read: int = 0x8000, rng: Callable[[int], bytes] = os.urandom,
+                 pace_info: PaceInfo | None = None) -> None:
         keys = MrzKeys.from_mrz(mrz)
         if faults.wrong_keys:
             keys = MrzKeys("X" + keys.document_number[1:], keys.date_of_birth, keys.date_of_expiry)
@@ -80,7 +82,10 @@ class EmulatedPassport:
                                 + list(mrz[2:]))
         self.files = {lds.EF_COM[0]: lds.build_com([1, 2]), lds.DATA_GROUPS[1][0]: dg1,
                       lds.DATA_GROUPS[2][0]: dg2, lds.EF_SOD[0]: sod}
-        self._sfi = {sfi: fid for fid, sfi, _ in (lds.EF_COM, lds.EF_SOD, *lds.DATA_GROUPS.values())}
+        self.pace_info = pace_info
+        if pace_info is not None:
+            self.files[EF_CARD_ACCESS[0]] = build_card_access([pace_info])
+        self._sfi = {sfi: fid for fid, sfi, _ in (lds.EF_COM, lds.EF_SOD, EF_CARD_ACCESS, *lds.DATA_GROUPS.values())}
         self.apdus = 0
         self._released = threading.Event()
         self.reset()
@@ -91,6 +96,7 @@ class EmulatedPassport:
         self._challenge: bytes | None = None
         self._sm: SecureMessaging | None = None
         self._ef: int | None = None
+        self._pace = PaceChip(self.keys, self.pace_info, rng=self.rng) if self.pace_info else None
 
     def on_power(self, event: str) -> None:
         """vpcd power events ("on", "off", "reset") reset the chip."""
@@ -117,7 +123,7 @@ class EmulatedPassport:
         if self._sm is not None and cmd.ins != 0xA4:
             self._sm = None  # plain command inside a session ends it (Doc 9303 Part 11 9.8.6)
             return response(b"", SW_SECURITY_NOT_SATISFIED)
-        if cmd.cla != 0x00:
+        if cmd.cla not in (0x00, 0x10):  # 0x10: command chaining (PACE)
             return response(b"", SW_CLA_NOT_SUPPORTED)
         if cmd.ins == 0xA4 and cmd.p1 == 0x04:
             self.reset()
@@ -137,6 +143,15 @@ class EmulatedPassport:
             except SecureMessagingError:
                 return response(b"", SW_AUTH_FAILED)
             return response(answer, SW_OK)
+        if self._pace is not None and cmd.ins == 0x22 and cmd.p1 == 0xC1 and cmd.p2 == 0xA4:
+            return response(b"", self._pace.set_at(cmd))
+        if self._pace is not None and cmd.ins == 0x86:
+            data, sw, session = self._pace.general_authenticate(cmd)
+            if session is not None:
+                self._sm, self._app = session, False
+            return response(data, sw)
+        if cmd.ins == 0xB0 and self._pace is not None and cmd.p1 == 0x80 | EF_CARD_ACCESS[1]:
+            return response(*self._read(EF_CARD_ACCESS[0], cmd.p2, cmd))  # readable in the clear
         if cmd.ins in (0xA4, 0xB0):
             return response(b"", SW_SECURITY_NOT_SATISFIED)
         return response(b"", SW_INS_NOT_SUPPORTED)
@@ -154,6 +169,11 @@ class EmulatedPassport:
         return response(sm.protect_response(data, sw), sw)
 
     def _file_command(self, cmd: Command) -> tuple[bytes, int]:
+        if cmd.ins == 0xA4 and cmd.p1 == 0x04:  # SELECT application under SM (after PACE)
+            self._app = cmd.data == lds.EMRTD_AID
+            return b"", SW_OK if self._app else SW_FILE_NOT_FOUND
+        if not self._app:
+            return b"", SW_CONDITIONS
         if cmd.ins == 0xA4 and cmd.p1 == 0x02:
             fid = int.from_bytes(cmd.data, "big")
             if fid not in self.files:
@@ -170,11 +190,14 @@ class EmulatedPassport:
                 offset = ((cmd.p1 << 8) | cmd.p2) & 0x7FFF
             if self._ef is None:
                 return b"", SW_CONDITIONS
-            content = self.files[self._ef]
-            if offset > len(content):
-                return b"", SW_WRONG_P1P2
-            limit = self.max_read if cmd.extended else SHORT_MAX_READ
-            want = min(cmd.ne or 256, limit)
-            chunk = content[offset : offset + want]
-            return chunk, SW_END_OF_FILE if len(chunk) < min(cmd.ne or 256, limit) else SW_OK
+            return self._read(self._ef, offset, cmd)
         return b"", SW_INS_NOT_SUPPORTED
+
+    def _read(self, fid: int, offset: int, cmd: Command) -> tuple[bytes, int]:
+        content = self.files[fid]
+        if offset > len(content):
+            return b"", SW_WRONG_P1P2
+        limit = self.max_read if cmd.extended else SHORT_MAX_READ
+        want = min(cmd.ne or 256, limit)
+        chunk = content[offset : offset + want]
+        return chunk, SW_END_OF_FILE if len(chunk) < want else SW_OK

@@ -1,4 +1,4 @@
-"""Read an e-passport: SELECT the eMRTD application, BAC, EF.COM, DG1, DG2, EF.SOD in large
+"""Read an e-passport: PACE (when EF.CardAccess offers it) or SELECT + BAC, then EF.COM, DG1, DG2, EF.SOD in large
 chunks under secure messaging, then passive authentication.  Times every phase.
 
 Files are read with READ BINARY by short EF identifier (no SELECT round trip), as big as the
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from egate.chip import bac, lds, tlv
+from egate.chip import bac, lds, pace, tlv
 from egate.chip.apdu import SW_END_OF_FILE, SW_FILE_NOT_FOUND, SW_OK, Command, split_response
 from egate.chip.errors import ChipError, LdsError, StatusError
 from egate.chip.mrzkeys import MrzKeys
@@ -38,6 +38,7 @@ class ChipResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     extended_length: bool = False
     apdus: int = 0
+    access: str = "BAC"  # "PACE" or "BAC"
 
     @property
     def total_ms(self) -> float:
@@ -51,6 +52,7 @@ class ChipResult:
             "dg1_mrz": self.dg1_mrz,
             "face": self.face.describe() if self.face else None,
             "passive_authentication": self.pa.as_dict(),
+            "access": self.access,
             "extended_length": self.extended_length,
             "apdus": self.apdus,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
@@ -90,14 +92,34 @@ class ChipSession:
         return self.sm.unprotect(data, sw)
 
     def select_application(self) -> None:
-        """SELECT the eMRTD application (AID A0000002471001)."""
-        _, sw = self.plain(Command(0x00, 0xA4, 0x04, 0x0C, lds.EMRTD_AID).encode())
+        """SELECT the eMRTD application (AID A0000002471001), under SM after PACE."""
+        _, sw = self.send(Command(0x00, 0xA4, 0x04, 0x0C, lds.EMRTD_AID))
         if sw != SW_OK:
             raise StatusError("no eMRTD application on this chip", sw)
 
     def authenticate(self, keys: MrzKeys, rng: Callable[[int], bytes] = os.urandom) -> None:
         """Basic Access Control; raises :class:`~egate.chip.errors.AccessDenied`."""
         self.sm = bac.authenticate(self.plain, keys, rng)
+
+    def card_access(self) -> list[pace.PaceInfo]:
+        """PACE protocols offered in EF.CardAccess (read in the clear); [] when none."""
+        try:
+            data, sw = self.plain(Command(0x00, 0xB0, 0x80 | pace.EF_CARD_ACCESS[1], 0, ne=256).encode())
+            return pace.parse_card_access(data) if sw in (SW_OK, SW_END_OF_FILE) else []
+        except (LdsError, StatusError):
+            return []
+
+    def open(self, keys: MrzKeys, use_pace: bool, rng: Callable[[int], bytes] = os.urandom) -> str:
+        """Get access: PACE when offered and wanted, else BAC; returns "PACE" or "BAC"."""
+        self.sm = None
+        infos = self.card_access() if use_pace else []
+        if infos:
+            self.sm = pace.authenticate(self.plain, keys, infos[0])
+            self.select_application()
+            return "PACE"
+        self.select_application()
+        self.authenticate(keys, rng)
+        return "BAC"
 
     def _read(self, p1: int, p2: int, ne: int) -> tuple[bytes, int]:
         ext = self.extended and ne > SHORT_MAX_READ
@@ -144,8 +166,9 @@ class ChipSession:
 
 def read_passport(transport: Transport, keys: MrzKeys, master: MasterList | None = None,
                   printed_mrz: list[str] | None = None, read_face: bool = True,
-                  now: datetime | None = None, rng: Callable[[int], bytes] = os.urandom) -> ChipResult:
-    """Read and authenticate a passport chip.
+                  now: datetime | None = None, rng: Callable[[int], bytes] = os.urandom,
+                  use_pace: bool = True) -> ChipResult:
+    """Read and authenticate a passport chip (PACE when the chip offers it and ``use_pace``).
 
     Raises :class:`~egate.chip.errors.AccessDenied` (wrong MRZ keys),
     :class:`~kiosk.errors.DeviceTimeout` (the chip stopped answering), or another
@@ -162,16 +185,14 @@ def read_passport(transport: Transport, keys: MrzKeys, master: MasterList | None
         timings[name] = (now_ - mark) * 1000.0
         mark = now_
 
-    session.select_application()
-    session.authenticate(keys, rng)
+    access = session.open(keys, use_pace, rng)
     try:
         raw_com = session.read_file(lds.EF_COM)
     except ExtendedRefused:  # start again with short APDUs (the SM session may be broken)
         session.extended = False
-        session.select_application()
-        session.authenticate(keys, rng)
+        access = session.open(keys, use_pace, rng)
         raw_com = session.read_file(lds.EF_COM)
-    lap("bac")
+    lap("access")
     com = lds.parse_com(raw_com)
     groups: dict[int, bytes] = {1: session.read_file(lds.DATA_GROUPS[1])}
     lap("dg1")
@@ -190,7 +211,7 @@ def read_passport(transport: Transport, keys: MrzKeys, master: MasterList | None
         dg1_mrz = []
     if 2 in groups:
         groups[2] = b""  # drop the raw DG2 copy; only ``face`` keeps the image
-    return ChipResult(com.data_groups, dg1_mrz, face, pa, timings, session.extended, session.apdus)
+    return ChipResult(com.data_groups, dg1_mrz, face, pa, timings, session.extended, session.apdus, access)
 
 
 __all__ = ["ChipError", "ChipResult", "ChipSession", "read_passport"]

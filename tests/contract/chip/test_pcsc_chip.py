@@ -15,6 +15,7 @@ from egate.chip.emulator import ChipFaults, EmulatedPassport
 from egate.chip.errors import AccessDenied
 from egate.chip.mrzkeys import MrzKeys
 from egate.chip.pa import MasterList
+from egate.chip.pace import PACE_ECDH_GM_AES_128, PaceInfo
 from egate.chip.reader import read_passport
 from egate.chip.testpki import TestPki
 from egate.chip.transport import PcscTransport
@@ -50,7 +51,13 @@ def test_genuine_passport_over_pcsc_uses_extended_length(pcscd, pki, master, fac
     assert result.pa.passed, result.pa.as_dict()
     assert result.dg1_mrz == MRZ
     assert result.face is not None and bytes(result.face.data) == face_jpeg
-    assert result.extended_length and result.apdus == 7
+    assert result.extended_length and result.apdus == 8  # CardAccess, SELECT, BAC 2, 4 files
+
+
+def test_pace_chip_over_pcsc(pcscd, pki, master, face_jpeg) -> None:
+    info = PaceInfo(PACE_ECDH_GM_AES_128, 2, 13)
+    result = _read(pcscd, EmulatedPassport(MRZ, face_jpeg, (300, 384), pki, pace_info=info), master)
+    assert result.access == "PACE" and result.pa.passed and result.extended_length
 
 
 def test_short_length_chip_over_pcsc(pcscd, pki, master, face_jpeg) -> None:
@@ -96,7 +103,7 @@ def test_cli_reads_the_emulator_served_by_cli(pcscd, tmp_path, capsys) -> None:
     ml = tmp_path / "ml"
     proc = subprocess.Popen(
         [sys.executable, "-m", "kiosk", "chip", "emulate", "--vpcd-port", str(pcscd.vpcd_port),
-         "--master-list-out", str(ml), "--seconds", "60"],
+         "--master-list-out", str(ml), "--seconds", "60", "--pace"],
         stdout=subprocess.PIPE, text=True)
     try:
         assert "emulated e-passport" in proc.stdout.readline()
@@ -110,5 +117,6 @@ def test_cli_reads_the_emulator_served_by_cli(pcscd, tmp_path, capsys) -> None:
     assert out["data_groups"] == ["DG1", "DG2"]
     assert out["dg1_mrz"] == MRZ
     assert out["passive_authentication"]["passed"] is True
+    assert out["access"] == "PACE"
     assert set(out["passive_authentication"]["checks"]) >= {"dg_hashes", "ds_signature", "csca_chain"}
     assert out["ms"] > 0

@@ -26,7 +26,7 @@ PK_DH_IC = ("049E880F842905B8B3181F7AF7CAA9F0EFB743847F44A306D2D28C1D9EC65DF6DB"
             "7764B22277A2EDDC3C265A9F018F9CB852E111B768B326904B59A0193776F094")
 TRANSCRIPT = [
     ("0022C1A412800A04007F0007020204020283010184010D", "9000"),
-    ("10860000027C0000", "7C128010" "95A3A016522EE98D01E76CB6B98B42C3" "9000"),
+    ("10860000027C0000", ("7C128010" "95A3A016522EE98D01E76CB6B98B42C3" "9000")),
     ("10860000457C438141" + PK_MAP_IFD + "00", "7C438241" + PK_MAP_IC + "9000"),
     ("10860000457C438341" + PK_DH_IFD + "00", "7C438441" + PK_DH_IC + "9000"),
     ("008600000C7C0A8508C2B0BD78D94BA86600", "7C0A86083ABB9674BCE93C089000"),
@@ -69,7 +69,7 @@ def test_terminal_and_chip_agree_and_a_wrong_password_is_refused() -> None:
     for info in (INFO, pace.PaceInfo(pace.PACE_ECDH_GM_3DES, 2, 12)):
         chip = pace.PaceChip(KEYS, info)
 
-        def transmit(apdu: bytes) -> tuple[bytes, int]:
+        def transmit(apdu: bytes, chip: pace.PaceChip = chip) -> tuple[bytes, int]:
             cmd = Command.parse(apdu)
             if cmd.ins == 0x22:
                 return b"", chip.set_at(cmd)

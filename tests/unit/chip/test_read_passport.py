@@ -11,6 +11,7 @@ from egate.chip.emulator import ChipFaults
 from egate.chip.errors import AccessDenied
 from egate.chip.mrzkeys import MrzKeys
 from egate.chip.pa import MasterList
+from egate.chip.pace import PACE_ECDH_GM_3DES, PACE_ECDH_GM_AES_128, PaceInfo
 from egate.chip.reader import read_passport
 from egate.chip.testpki import TestPki
 from egate.chip.transport import LocalTransport
@@ -44,8 +45,8 @@ def test_genuine_chip_reads_and_passes_every_check(make_chip, master, face_jpeg,
 
 def test_extended_length_reads_each_file_in_one_command(make_chip, master) -> None:
     ext, short = _read(make_chip(), master, True), _read(make_chip(), master, False)
-    # SELECT + GET CHALLENGE + EXTERNAL AUTHENTICATE + one READ BINARY per file (4 files)
-    assert ext.apdus == 7
+    # CardAccess + SELECT + GET CHALLENGE + EXTERNAL AUTHENTICATE + one READ BINARY per file
+    assert ext.apdus == 8
     assert short.apdus > 80  # 17.7 KB photo in 223-byte chunks
 
 
@@ -148,3 +149,29 @@ def test_result_json_carries_no_image_bytes(make_chip, master) -> None:
     assert "bytes" in text and "\\xff\\xd8" not in text
     result.wipe()
     assert result.face is None
+
+
+PACE_AES = PaceInfo(PACE_ECDH_GM_AES_128, 2, 13)
+PACE_3DES = PaceInfo(PACE_ECDH_GM_3DES, 2, 12)
+
+
+@pytest.mark.parametrize("info", [PACE_AES, PACE_3DES])
+def test_chip_offering_pace_is_opened_with_pace(make_chip, master, face_jpeg, info) -> None:
+    result = _read(make_chip(pace_info=info), master)
+    assert result.access == "PACE"
+    assert result.pa.passed and bytes(result.face.data) == face_jpeg
+
+
+def test_pace_with_wrong_keys_is_refused(make_chip, master) -> None:
+    wrong = MrzKeys("L898902C4", KEYS.date_of_birth, KEYS.date_of_expiry)
+    with pytest.raises(AccessDenied, match="PACE"):
+        _read(make_chip(pace_info=PACE_AES), master, keys=wrong)
+
+
+def test_pace_chip_still_opens_with_bac_when_pace_is_off(make_chip, master) -> None:
+    result = _read(make_chip(pace_info=PACE_AES), master, use_pace=False)
+    assert result.access == "BAC" and result.pa.passed
+
+
+def test_bac_only_chip_is_opened_with_bac(make_chip, master) -> None:
+    assert _read(make_chip(), master).access == "BAC"
