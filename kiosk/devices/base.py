@@ -193,7 +193,7 @@ class DeviceBase:
         for listener in listeners:
             try:
                 listener(self.name, self._health)
-            except Exception:
+            except Exception:  # a bad listener must not break the device
                 log.exception("health listener failed")
 
     # -- events -------------------------------------------------------------------------
@@ -210,7 +210,7 @@ class DeviceBase:
         for listener in listeners:
             try:
                 listener(event)
-            except Exception:
+            except Exception:  # a bad listener must not break the device
                 log.exception("event listener failed")
 
     # -- guarded I/O ----------------------------------------------------------------------

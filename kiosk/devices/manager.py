@@ -173,7 +173,7 @@ class DeviceManager:
         for listener in listeners:
             try:
                 listener(event)
-            except Exception:
+            except Exception:  # one bad listener must not stop the others
                 log.exception("device manager listener failed")
 
     def _on_device_health(self, kind: str, _name: str, health: Health) -> None:
@@ -238,6 +238,6 @@ class DeviceManager:
             elif now >= self._next_probe.get(kind, 0.0):
                 device.probe()
                 self._next_probe[kind] = time.monotonic() + self.probe_s
-        except Exception:
+        except Exception:  # the supervisor must outlive any one device
             log.exception("supervising device %s failed", kind)
             self._next_probe[kind] = time.monotonic() + self.probe_s

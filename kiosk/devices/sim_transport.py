@@ -57,6 +57,7 @@ class FdStream:
         self.fd, self._owns = fd, owns
 
     def read(self, n: int, timeout: float) -> bytes:
+        """See :meth:`SimStream.read`."""
         try:
             ready, _, _ = select.select([self.fd], [], [], timeout)
             if not ready:
@@ -69,6 +70,7 @@ class FdStream:
         return data
 
     def write(self, data: bytes) -> None:
+        """See :meth:`SimStream.write`."""
         view = memoryview(data)
         try:
             while view:
@@ -78,6 +80,7 @@ class FdStream:
             raise StreamClosed(str(exc)) from None
 
     def close(self) -> None:
+        """See :meth:`SimStream.close`."""
         if self._owns and self.fd >= 0:
             try:
                 os.close(self.fd)
@@ -93,6 +96,7 @@ class SocketStream:
         self.sock = sock
 
     def read(self, n: int, timeout: float) -> bytes:
+        """See :meth:`SimStream.read`."""
         try:
             ready, _, _ = select.select([self.sock], [], [], timeout)
             if not ready:
@@ -105,12 +109,14 @@ class SocketStream:
         return data
 
     def write(self, data: bytes) -> None:
+        """See :meth:`SimStream.write`."""
         try:
             self.sock.sendall(data)
         except OSError as exc:
             raise StreamClosed(str(exc)) from None
 
     def close(self) -> None:
+        """See :meth:`SimStream.close`."""
         try:
             self.sock.close()
         except OSError:

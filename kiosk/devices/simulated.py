@@ -45,7 +45,7 @@ def start_simulators(
         for sim in reversed(list(running.values())):
             try:
                 sim.stop()
-            except Exception:
+            except Exception:  # stop the rest even if one fails
                 log.exception("stopping the %s simulator failed", sim.kind)
 
     try:
@@ -62,7 +62,7 @@ def start_simulators(
                 driver=sim.driver or dev.driver,
                 options={**dev.options, **sim.options},
             )
-    except BaseException:
+    except BaseException:  # undo what started, then re-raise
         stop()
         raise
     return dataclasses.replace(cfg, devices=devices), stop, running
