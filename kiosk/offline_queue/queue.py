@@ -124,6 +124,16 @@ class OfflineQueue(QueueViews):
         if self._sealer is None:
             return
         if row is None:
+            # No key check yet (new file, or one from before it existed): records already
+            # there must open with this key before its check is written.
+            sample = conn.execute("SELECT id, kind, payload FROM records LIMIT 1").fetchone()
+            if sample is not None:
+                try:
+                    self._sealer.open(*sample)
+                except QueueKeyError:
+                    raise QueueKeyError(
+                        "wrong queue key: it does not open the records in this database"
+                    ) from None
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('key_check', ?)",

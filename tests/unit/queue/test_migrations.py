@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.errors import QueueError
+from kiosk.errors import QueueError, QueueKeyError
 from kiosk.offline_queue import Status, schema
 from kiosk.offline_queue.crypto import Sealer
 from kiosk.offline_queue.payload import encode
@@ -102,3 +102,11 @@ def test_a_newer_database_is_refused(open_queue: Any, db_path: Path) -> None:
     conn.close()
     with pytest.raises(QueueError, match="newer"):
         open_queue()
+
+
+def test_an_old_database_without_key_check_refuses_a_wrong_key(open_queue: Any, db_path: Path) -> None:
+    _old_database(db_path, 1)
+    with pytest.raises(QueueKeyError, match="wrong queue key"):
+        open_queue(key=bytes(32))
+    q = open_queue()  # the right key still works: the wrong one left no key check behind
+    assert q.read_payload("01900000-0000-7000-8000-000000000002") == {"n": 2}
