@@ -29,7 +29,7 @@ def init_central(db: Path, out: Path, kiosk_ids: list[str], server_names: tuple[
     from sync.central import pki
     from sync.central.seed import seed
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     url = f"https://{server_names[0]}:{port}"
     secrets = pki.init_pki(out, kiosk_ids, server_names, url, now, days=days)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -50,6 +50,7 @@ def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port`` (0 = any free port)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets
     sock.bind((host, port))
     sock.listen(2048)
     sock.set_inheritable(True)
