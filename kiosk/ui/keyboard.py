@@ -50,6 +50,9 @@ class OnScreenKeyboard(QWidget):
         self.setObjectName("keyboard")
         self.setAttribute(Qt.WA_StyledBackground)
         self.setFocusPolicy(Qt.NoFocus)
+        # Key positions are fixed (as on a physical Arabic keyboard and a phone keypad), so the
+        # keyboard is never mirrored with the rest of the Arabic layout.
+        self.setLayoutDirection(Qt.LeftToRight)
         self.theme = theme
         self.target: QLineEdit | None = None
         self.layout_name = ""

@@ -22,7 +22,7 @@ from kiosk.ui.idle_overlay import IdleOverlay
 from kiosk.ui.keyboard import KeyboardAttacher, OnScreenKeyboard
 from kiosk.ui.lockdown import LockdownFilter, TapCounter
 from kiosk.ui.router import ScreenRouter
-from kiosk.ui.screens import ScreenContext
+from kiosk.ui.screens.base import ScreenContext
 from kiosk.ui.theme import Theme, make_theme
 from kiosk.ui.widgets import button, enforce_touch_targets, label
 

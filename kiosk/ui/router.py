@@ -6,7 +6,8 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QSizePolicy, QStackedWidget, QWidget
 
 from kiosk.flow import Snapshot
-from kiosk.ui.screens import SCREENS, Screen, ScreenContext, build_screen
+from kiosk.ui.screens import SCREENS, build_screen
+from kiosk.ui.screens.base import Screen, ScreenContext
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import enforce_touch_targets
 

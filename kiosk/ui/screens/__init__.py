@@ -7,8 +7,10 @@ Later issues add screens (services, e-gate, maintenance) by adding a file and on
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from kiosk.ui.screens.base import Screen, ScreenContext
+if TYPE_CHECKING:  # importing this package must not load Qt (pkgutil walks import packages)
+    from kiosk.ui.screens.base import Screen, ScreenContext
 
 #: flow state name -> "module:Class" of the screen that shows it.
 SCREENS: dict[str, str] = {
@@ -28,10 +30,10 @@ def register_screen(state: str, target: str) -> None:
     SCREENS[state] = target
 
 
-def build_screen(state: str, ctx: ScreenContext) -> Screen:
+def build_screen(state: str, ctx: "ScreenContext") -> "Screen":
     """Instantiate the screen registered for ``state``."""
     module, _, cls = SCREENS[state].partition(":")
     return getattr(importlib.import_module(module), cls)(ctx)
 
 
-__all__ = ["SCREENS", "Screen", "ScreenContext", "build_screen", "register_screen"]
+__all__ = ["SCREENS", "build_screen", "register_screen"]

@@ -72,6 +72,10 @@ class ServiceStepScreen(Screen):
             self.edit.setText(dict(snap.session.fields).get(step.id, ""))
             self.edit.setMaxLength(step.max_length)
             self.edit.setProperty("kbd", step.kind)
+        # Arabic text is typed right to left; numbers and Latin fields stay left to right.
+        rtl_text = lang == "ar" and step.kind == "text"
+        self.edit.setLayoutDirection(Qt.RightToLeft if rtl_text else Qt.LeftToRight)
+        self.edit.setAlignment((Qt.AlignRight if rtl_text else Qt.AlignLeft) | Qt.AlignVCenter)
         self.service.setText(svc.name(lang))
         self.progress.setText(t("step.progress", lang, current=snap.step_index + 1,
                                 total=len(svc.steps)))
