@@ -74,6 +74,13 @@ class IoWorker:
         self.name = name
         self._jobs: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._pending = 0  # jobs queued or running
+        self._pending_lock = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        """True while a job is queued or running (e.g. a capture waiting for a finger)."""
+        return self._pending > 0
 
     def start(self) -> None:
         """Start the worker thread (idempotent)."""
@@ -101,6 +108,8 @@ class IoWorker:
         """Queue ``fn`` on the worker and return its future."""
         self.start()
         fut: Future[T] = Future()
+        with self._pending_lock:
+            self._pending += 1
         self._jobs.put((fn, fut))
         return fut
 
@@ -124,12 +133,16 @@ class IoWorker:
             if job is None:
                 return
             fn, fut = job
-            if not fut.set_running_or_notify_cancel():
-                continue
             try:
-                fut.set_result(fn())
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                fut.set_exception(exc)
+                if not fut.set_running_or_notify_cancel():
+                    continue
+                try:
+                    fut.set_result(fn())
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                    fut.set_exception(exc)
+            finally:
+                with self._pending_lock:
+                    self._pending -= 1
 
 
 class Backoff:
@@ -250,7 +263,11 @@ class DeviceBase:
         """Ask the device how it is (cheap status query) and update health from the answer.
 
         Called periodically by the device manager.  Never raises a :class:`DeviceError`.
+        Skipped while the device is busy (a capture waiting for a finger): the operation in
+        progress keeps health up to date, and a probe queued behind it would time out.
         """
+        if self.io.busy:
+            return self._health
         try:
             state, reason = self.io.call(self._probe, self.timeout_s)
         except Exception as exc:  # noqa: BLE001 - a driver bug must not kill the supervisor
@@ -270,6 +287,8 @@ class DeviceBase:
             return self._probe()
 
         self.io.start()
+        if self.io.busy:
+            return self._health  # an operation is still running; it will report
         try:
             state, reason = self.io.call(reopen, self.timeout_s)
         except Exception as exc:  # noqa: BLE001 - a driver bug must not kill the supervisor

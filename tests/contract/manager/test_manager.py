@@ -104,3 +104,29 @@ def test_unknown_driver_lists_the_available_ones(tmp_path: Path):
     manager = DeviceManager({"printer": DeviceConfig(driver="laser")})
     with pytest.raises(ConfigError, match="escpos-serial"):
         manager.build()
+
+
+def test_a_long_capture_is_not_mistaken_for_a_dead_sensor(tmp_path: Path):
+    """Probes skip a busy device: waiting 3 s for a finger (timeout_s is 1 s) keeps the unit available."""
+    sim = ZfmSimulator()
+    server = SimulatorServer(sim).start()
+    cfg = {"fingerprint": DeviceConfig(driver="zfm-serial", port=server.port, required=True, timeout_s=1.0,
+                                       options={**FAST, "finger_wait_s": 3.0})}
+    events: queue.Queue = queue.Queue()
+    manager = DeviceManager(cfg, probe_s=0.05)
+    manager.subscribe(events.put)
+    try:
+        manager.start()
+        sim.lift()
+        from kiosk.devices.fingerprint import FingerNotRead
+
+        with pytest.raises(FingerNotRead):
+            manager.get("fingerprint").capture(1)
+        seen = []
+        while not events.empty():
+            seen.append(events.get())
+        assert not [e for e in seen if isinstance(e, AvailabilityChanged) and not e.available]
+        assert manager.get("fingerprint").health.state is HealthState.OK
+    finally:
+        manager.stop()
+        server.stop()
