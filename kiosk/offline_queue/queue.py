@@ -294,11 +294,16 @@ class OfflineQueue(QueueViews):
             )
             return cur.rowcount
 
-    def fail(self, ids: Iterable[str], error: str, retry_after: float | None = None) -> int:
+    def fail(
+        self, ids: Iterable[str], error: str, retry_after: float | None = None, *,
+        transient: bool = False,
+    ) -> int:
         """A delivery attempt failed: back off (``retry_after`` seconds, or the jittered policy
         delay when None) or dead-letter past the attempt/age limits.  Returns how many changed.
 
-        ``error`` is stored in clear: it must not carry personal data.
+        ``transient=True`` (network down, server busy: nothing wrong with these records) gives
+        the attempt back, so a week offline does not use up ``max_attempts``; the age limit
+        still applies.  ``error`` is stored in clear: it must not carry personal data.
         """
         now = self._clock()
         error = str(error)[:_MAX_ERROR_CHARS]
@@ -310,15 +315,17 @@ class OfflineQueue(QueueViews):
             ).fetchall()
             retry, dead = [], []
             for rid, attempts, created in rows:
+                if transient:
+                    attempts = max(attempts - 1, 0)
                 reason = self.policy.dead_reason(attempts, now - created, error)
                 if reason is not None:
                     dead.append((reason, now, rid))
                     continue
                 wait = max(0.0, retry_after) if retry_after is not None else self.policy.delay(attempts)
-                retry.append((now + wait, error, rid))
+                retry.append((now + wait, error, attempts, rid))
             conn.executemany(
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, last_error = ?, "
-                "claimed_at = NULL WHERE id = ?",
+                "attempts = ?, claimed_at = NULL WHERE id = ?",
                 retry,
             )
             conn.executemany(
