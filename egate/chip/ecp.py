@@ -2,14 +2,17 @@
 
 PACE-GM computes ``G' = s*G + H`` and then an ECDH on that *new* generator; ``cryptography``
 offers ECDH on the standard generator only and no point addition, so these few operations
-are hand-written (Jacobian coordinates, Python integers).  Not constant-time: acceptable for
-one-use ephemeral keys of a PACE run, not for long-term keys.  Checked against
+are hand-written (Jacobian coordinates, Python integers); multiples of the standard generator
+still go through ``cryptography``.  Not constant-time: acceptable for one-use ephemeral keys
+of a PACE run, not for long-term keys.  Checked against
 ``cryptography`` and the Doc 9303 Appendix G.1 vector in the tests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import ec
 
 Point = tuple[int, int] | None  # affine (x, y); None is the point at infinity
 
@@ -25,6 +28,7 @@ class Curve:
     gx: int
     gy: int
     n: int
+    library_curve: ec.EllipticCurve | None = None  # the same curve in ``cryptography``
 
     @property
     def g(self) -> Point:
@@ -90,16 +94,28 @@ class Curve:
         return self._affine(self._add(ja, jb))
 
     def mul(self, k: int, pt: Point) -> Point:
-        """k * pt (Montgomery ladder)."""
-        if pt is None or k % self.n == 0:
+        """k * pt (fixed 4-bit window: 256 doublings and 64 additions for a 256-bit k)."""
+        k %= self.n
+        if pt is None or k == 0:
             return None
-        r0, r1 = (0, 1, 0), (pt[0], pt[1], 1)
-        for bit in bin(k % self.n)[2:]:
-            if bit == "1":
-                r0, r1 = self._add(r0, r1), self._double(*r1)
-            else:
-                r0, r1 = self._double(*r0), self._add(r0, r1)
-        return self._affine(r0)
+        if pt == self.g and self.library_curve is not None:
+            return self._base_mul(k)
+        table = [(0, 1, 0), (pt[0], pt[1], 1)]
+        for _ in range(14):
+            table.append(self._add(table[-1], table[1]))
+        acc = (0, 1, 0)
+        for shift in range(((k.bit_length() + 3) // 4 - 1) * 4, -1, -4):
+            for _ in range(4):
+                acc = self._double(*acc)
+            digit = (k >> shift) & 0xF
+            if digit:
+                acc = self._add(acc, table[digit])
+        return self._affine(acc)
+
+    def _base_mul(self, k: int) -> Point:
+        """k * G through ``cryptography`` (constant-time, fast) for its named curves."""
+        numbers = ec.derive_private_key(k, self.library_curve).public_key().public_numbers()  # type: ignore[arg-type]
+        return (numbers.x, numbers.y)
 
     # -- encoding ------------------------------------------------------------------------
     def encode(self, pt: Point) -> bytes:
@@ -126,12 +142,12 @@ CURVES: dict[int, Curve] = {
               0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B,
               0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
               0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5,
-              0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551),
+              0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551, ec.SECP256R1()),
     13: Curve("brainpoolP256r1",
               0xA9FB57DBA1EEA9BC3E660A909D838D726E3BF623D52620282013481D1F6E5377,
               0x7D5A0975FC2C3057EEF67530417AFFE7FB8055C126DC5C6CE94A4B44F330B5D9,
               0x26DC5C6CE94A4B44F330B5D9BBD77CBF958416295CF7E1CE6BCCDC18FF8C07B6,
               0x8BD2AEB9CB7E57CB2C4B482FFC81B7AFB9DE27E1E3BD23C23A4453BD9ACE3262,
               0x547EF835C3DAC4FD97F8461A14611DC9C27745132DED8E545C1D54C72F046997,
-              0xA9FB57DBA1EEA9BC3E660A909D838D718C397AA3B561A6F7901E0E82974856A7),
+              0xA9FB57DBA1EEA9BC3E660A909D838D718C397AA3B561A6F7901E0E82974856A7, ec.BrainpoolP256R1()),
 }

@@ -87,7 +87,9 @@ def test_point_arithmetic_matches_cryptography(pid: int, curve: ec.EllipticCurve
     c = CURVES[pid]
     k = secrets.randbelow(c.n - 1) + 1
     pub = ec.derive_private_key(k, curve).public_key().public_numbers()
-    assert c.mul(k, c.g) == (pub.x, pub.y)
+    assert c.mul(k, c.g) == (pub.x, pub.y)  # through cryptography
+    two_g = c.add(c.g, c.g)  # not the generator: the hand-written ladder
+    assert c.mul(k, two_g) == c.mul(2 * k, c.g)
     a, b = secrets.randbelow(c.n), secrets.randbelow(c.n)
     assert c.add(c.mul(a, c.g), c.mul(b, c.g)) == c.mul(a + b, c.g)
     assert c.decode(c.encode(c.g)) == c.g
