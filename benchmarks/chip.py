@@ -130,8 +130,8 @@ def _markdown(report: dict[str, Any]) -> str:
              f"and vsmartcard-vpcd on loopback; {report['runs']} reads per configuration; "
              f"{report['machine']}. Target: p95 at most {TARGET_MS:.0f} ms for access (BAC, or PACE) + EF.COM + "
              "DG1 + DG2 + EF.SOD + passive authentication."), "",
-             "Phases: `access` = EF.CardAccess probe + SELECT + BAC or PACE, then EF.COM; `pa` = passive "
-             "authentication.  The emulated chip runs on the same 2 cores as the reader.", "",
+             ("Phases: `access` = EF.CardAccess probe + SELECT + BAC or PACE, then EF.COM; `pa` = passive "
+             "authentication.  The emulated chip runs on the same 2 cores as the reader."), "",
              "| configuration | APDUs | median ms | p95 ms | max ms | connect median ms | phases (median ms) | PA passed | target |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in report["configs"]:
