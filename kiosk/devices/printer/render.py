@@ -66,9 +66,13 @@ def _script(text: str) -> str:
     return "arabic" if has_ar else "latin"
 
 
-@functools.lru_cache(maxsize=64)
 def _load(path: str, size: int) -> ImageFont.FreeTypeFont:
-    engine = ImageFont.Layout.RAQM if has_raqm() else ImageFont.Layout.BASIC
+    return _load_with(path, size, has_raqm())
+
+
+@functools.lru_cache(maxsize=64)
+def _load_with(path: str, size: int, raqm: bool) -> ImageFont.FreeTypeFont:
+    engine = ImageFont.Layout.RAQM if raqm else ImageFont.Layout.BASIC
     return ImageFont.truetype(path, size, layout_engine=engine)
 
 

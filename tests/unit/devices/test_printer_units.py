@@ -130,3 +130,17 @@ def test_simulator_rebuilds_the_raster_pixel_for_pixel() -> None:
     assert len(sim.receipts) == 1
     printed = np.array(sim.receipts[0])[: image.height] < 128
     assert (printed == (np.array(image.convert("L")) < 128)).all()
+
+
+def test_without_raqm_reshaper_and_bidi_do_the_shaping(monkeypatch) -> None:
+    """The fallback path (Pillow built without libraqm): same visible result."""
+    import kiosk.devices.printer.render as render
+
+    monkeypatch.setattr(render, "has_raqm", lambda: False)
+    shown = render.visual("سلام")
+    assert shown != "سلام" and all("\ufe70" <= ch <= "\ufeff" for ch in shown)  # presentation forms
+    word = render.render_receipt(Receipt((ReceiptLine("سلام عليكم"),)))
+    isolated = render.render_receipt(Receipt((ReceiptLine("\u200c".join("سلام عليكم")),)))
+    left, right = _ink_columns(word, 0, 40)
+    assert right > 576 - 20  # still right-aligned
+    assert right - left < np.ptp(_ink_columns(isolated, 0, 40))
