@@ -14,10 +14,9 @@ from __future__ import annotations
 import termios
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import serial
-from escpos.escpos import Escpos
 from PIL import Image
 
 from kiosk.config import DeviceConfig
@@ -27,6 +26,9 @@ from kiosk.devices.printer import status as st
 from kiosk.devices.printer.render import RenderOptions, render_receipt
 from kiosk.devices.serial_link import short_reason
 from kiosk.errors import DeviceError, DeviceNotFound, DeviceProtocolError, DeviceTimeout
+
+if TYPE_CHECKING:  # importing escpos writes a capabilities cache file: only when printing
+    from escpos.escpos import Escpos
 
 DEFAULT_PROFILE = "TM-T20II"
 

@@ -24,22 +24,29 @@ class _NoSocket(socket.socket):
     def connect(self, *a, **k):
         opened.append("socket.connect")
         raise OSError("no network at import")
-    def bind(self, *a, **k):
-        opened.append("socket.bind")
-        raise OSError("no network at import")
+    def bind(self, address, *a, **k):
+        # urllib3 probes IPv6 support at import by binding ('::1', 0): a capability check of
+        # the OS, not a listening socket; anything else is I/O at import.
+        if not (isinstance(address, tuple) and address[1] == 0 and address[0] in ("::1", "127.0.0.1")):
+            opened.append(f"socket.bind {address}")
+        return super().bind(address, *a, **k)
 socket.socket = _NoSocket
 failed = {}
 names = []
+def walk(name):
+    # pkgutil.walk_packages would import kiosk.ui to look inside it: recurse by hand instead
+    if name.startswith("kiosk.ui") or name == "kiosk.app":
+        return
+    names.append(name)
+    try:
+        module = importlib.import_module(name)
+    except Exception as exc:
+        failed[name] = f"{type(exc).__name__}: {exc}"
+        return
+    for info in pkgutil.iter_modules(getattr(module, "__path__", []), name + "."):
+        walk(info.name)
 for top in ("kiosk", "egate", "sync"):
-    pkg = importlib.import_module(top)
-    for info in pkgutil.walk_packages(pkg.__path__, top + "."):
-        if info.name.startswith("kiosk.ui") or info.name in ("kiosk.app",):
-            continue
-        names.append(info.name)
-        try:
-            importlib.import_module(info.name)
-        except Exception as exc:
-            failed[info.name] = f"{type(exc).__name__}: {exc}"
+    walk(top)
 print(json.dumps({"names": names, "failed": failed, "opened": opened,
                   "qt": sorted(m for m in sys.modules if m.startswith(("PySide6", "shiboken6")))}))
 """
