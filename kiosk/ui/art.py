@@ -91,13 +91,16 @@ def draw_id_card(p: QPainter, th: Theme) -> None:
     p.drawLine(QPointF(38, 2), QPointF(38, 11))
     p.drawLine(QPointF(34, 7), QPointF(38, 11))
     p.drawLine(QPointF(42, 7), QPointF(38, 11))
-    # fingerprint
-    p.setPen(_pen(primary, 1.6))
+    # fingerprint sensor with a whorl of broken rings
+    p.setPen(_pen(text, 2.2))
+    p.setBrush(_soft(th))
+    p.drawRoundedRect(QRectF(72, 62, 24, 30), 5, 5)
+    p.setPen(_pen(primary, 1.4))
     p.setBrush(Qt.NoBrush)
-    cx, cy = 84, 76
+    cx, cy = 84, 77
     for i in range(5):
-        r = 3 + i * 2.6
-        p.drawArc(QRectF(cx - r, cy - r * 1.25, 2 * r, 2.5 * r), 30 * 16, 300 * 16 - i * 120)
+        r = 1.6 + i * 1.9
+        p.drawArc(QRectF(cx - r * 0.8, cy - r, 1.6 * r, 2 * r), (40 + i * 67) % 360 * 16, 290 * 16)
 
 
 def draw_passport(p: QPainter, th: Theme) -> None:
@@ -118,6 +121,7 @@ def draw_passport(p: QPainter, th: Theme) -> None:
     p.setPen(_pen(th.color("accent"), 1.8))
     p.setBrush(Qt.NoBrush)
     p.drawEllipse(QPointF(50, 28), 8, 8)
+    p.drawEllipse(QPointF(50, 28), 3.5, 8)
     p.drawLine(QPointF(42, 28), QPointF(58, 28))
     p.drawLine(QPointF(38, 46), QPointF(62, 46))
     p.drawLine(QPointF(42, 51), QPointF(58, 51))

@@ -120,6 +120,7 @@ QPushButton[role="toolbar"] {{ background: transparent; color: {p.on_primary if 
 QPushButton[role="toolbar"]:checked {{ background: {p.on_primary if not self.high_contrast else p.primary}; color: {p.primary if not self.high_contrast else p.on_primary}; }}
 QPushButton[role="tile"] {{ background: {p.surface}; color: {p.text}; border: {border_w}px solid {p.border};
     border-radius: 24px; font-size: {self.px(30)}px; padding: 24px; text-align: center; }}
+QPushButton[role="tile"][current="true"] {{ border: {border_w + 2}px solid {p.primary}; background: {p.primary_soft}; }}
 QPushButton[role="tile"]:pressed {{ background: {p.primary_soft}; border-color: {p.primary}; }}
 QPushButton[role="key"] {{ background: {p.surface}; color: {p.text}; border: {border_w}px solid {p.border};
     border-radius: 12px; font-size: {self.px(30)}px; padding: 0px; }}

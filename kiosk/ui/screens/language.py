@@ -52,7 +52,10 @@ class LanguageScreen(Screen):
         self.subtitle.setText(t("language.subtitle", lang))
         self.cancel.setText(t("common.cancel", lang))
         for code, btn in self.choices.items():
-            btn.setProperty("current", code == lang)
+            if btn.property("current") != (code == lang):
+                btn.setProperty("current", code == lang)
+                btn.style().unpolish(btn)  # dynamic properties need a re-polish to restyle
+                btn.style().polish(btn)
 
     def set_theme(self, theme) -> None:
         """Keep the large endonyms in step with the text size."""

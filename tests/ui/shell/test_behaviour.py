@@ -178,3 +178,15 @@ def test_events_from_a_device_thread_reach_the_screen(shell, qtbot) -> None:
     qtbot.waitUntil(lambda: win.router.current is not None
                     and win.router.current.objectName() == "screen_menu")
     assert win.router.current.greeting.text() == "أهلاً محمد القحطاني"
+
+
+def test_the_window_timer_drives_the_idle_policy(shell, qtbot, cfg) -> None:
+    win = shell.window
+    assert win.ticker.interval() <= 250  # expiry reaches the screen well within a second
+    shell.send(Event.PRESENT_IDENTITY, identity=PERSON)
+    win.ticker.start()
+    win.flow.clock.now += cfg.idle.timeout_s
+    qtbot.waitUntil(lambda: win.overlay.isVisible())
+    win.flow.clock.now += cfg.idle.warning_s
+    qtbot.waitUntil(lambda: win.snapshot.state is State.ATTRACT)
+    assert not win.overlay.isVisible() and win.flow.session.is_empty()
