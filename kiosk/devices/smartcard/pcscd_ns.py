@@ -47,12 +47,20 @@ _shared: PcscdEnv | None = None
 _users = 0
 
 # Run inside the new mount namespace.  /run/pcscd may not exist on the host; then a small
-# tmpfs over /run (private to this namespace) provides the mount point.
+# tmpfs over /run (private to this namespace) provides the mount point.  The shell stays as
+# pcscd's parent: SIGTERM to it stops pcscd, and if the Python process that started it dies
+# (even by SIGKILL) pcscd is stopped within a second instead of lingering as an orphan.
 _NS_SCRIPT = """
 set -e
 if [ ! -d /run/pcscd ]; then mount -t tmpfs -o mode=0755,size=64k bawaba-run /run; mkdir /run/pcscd; fi
 mount --bind "$BAWABA_SOCKDIR" /run/pcscd
-exec "$BAWABA_PCSCD" --foreground --config "$BAWABA_CONFDIR" $BAWABA_PCSCD_ARGS
+set +e
+"$BAWABA_PCSCD" --foreground --config "$BAWABA_CONFDIR" $BAWABA_PCSCD_ARGS &
+daemon=$!
+trap 'kill -TERM $daemon 2>/dev/null; wait $daemon; exit 0' TERM INT
+while kill -0 "$BAWABA_PARENT" 2>/dev/null && kill -0 $daemon 2>/dev/null; do sleep 1 & wait $!; done
+kill -TERM $daemon 2>/dev/null
+wait $daemon
 """
 
 
@@ -146,7 +154,7 @@ class PcscdEnv:
         env.update(
             BAWABA_SOCKDIR=str(self.socket_path.parent), BAWABA_CONFDIR=str(self.conf_dir),
             BAWABA_PCSCD=shutil.which("pcscd") or "/usr/sbin/pcscd",
-            BAWABA_PCSCD_ARGS=" ".join(self.pcscd_args),
+            BAWABA_PCSCD_ARGS=" ".join(self.pcscd_args), BAWABA_PARENT=str(os.getpid()),
         )
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
         try:
