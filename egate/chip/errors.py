@@ -1,19 +1,24 @@
-"""Errors of the chip reader, under the device branch of :mod:`kiosk.errors`."""
+"""Errors of the chip reader, under the device branch of :mod:`kiosk.errors`.
+
+They derive from :class:`~kiosk.errors.DeviceProtocolError` because they are card-level: the
+device layer's PC/SC adapter hands them to the caller without marking the reader unhealthy.
+A chip that stops answering is :class:`~kiosk.errors.DeviceTimeout`.
+"""
 
 from __future__ import annotations
 
-from kiosk.errors import DeviceError, DeviceProtocolError
+from kiosk.errors import DeviceProtocolError
 
 
-class ChipError(DeviceError):
-    """The e-passport chip could not be read."""
+class ChipError(DeviceProtocolError):
+    """The e-passport chip could not be read (a card-level failure: the reader itself is fine)."""
 
 
 class AccessDenied(ChipError):
     """Basic Access Control failed: the MRZ keys do not open this chip (or the chip refused)."""
 
 
-class SecureMessagingError(ChipError, DeviceProtocolError):
+class SecureMessagingError(ChipError):
     """A secure-messaging response failed its MAC, its structure or its padding."""
 
 
@@ -25,5 +30,5 @@ class StatusError(ChipError):
         super().__init__(f"{what}: chip answered status {sw:04X}")
 
 
-class LdsError(ChipError, DeviceProtocolError):
+class LdsError(ChipError):
     """A data group or EF.SOD is not well-formed BER-TLV / LDS structure."""

@@ -214,4 +214,20 @@ def read_passport(transport: Transport, keys: MrzKeys, master: MasterList | None
     return ChipResult(com.data_groups, dg1_mrz, face, pa, timings, session.extended, session.apdus, access)
 
 
-__all__ = ["ChipError", "ChipResult", "ChipSession", "read_passport"]
+def read_from_device(device: Any, keys: MrzKeys, master: MasterList | None = None,
+                     printed_mrz: list[str] | None = None, timeout_s: float = 10.0,
+                     extended_length: bool = False, **kwargs: Any) -> ChipResult:
+    """Read a passport through the device layer's PC/SC adapter
+    (:class:`kiosk.devices.smartcard.pcsc.PcscReader`, kind ``smartcard``, driver ``pcsc``):
+    the whole read runs inside its ``with_card`` (connected, in a PC/SC transaction, on its
+    worker) with one ``timeout_s``.  ``extended_length`` when the reader supports it (config).
+    """
+    def job(transport: Any) -> ChipResult:
+        transport.extended_length = extended_length
+        return read_passport(transport, keys, master, printed_mrz, **kwargs)
+
+    result: ChipResult = device.with_card(job, timeout_s)
+    return result
+
+
+__all__ = ["ChipError", "ChipResult", "ChipSession", "read_from_device", "read_passport"]

@@ -120,3 +120,22 @@ def test_cli_reads_the_emulator_served_by_cli(pcscd, tmp_path, capsys) -> None:
     assert out["access"] == "PACE"
     assert set(out["passive_authentication"]["checks"]) >= {"dg_hashes", "ds_signature", "csca_chain"}
     assert out["ms"] > 0
+
+
+def test_device_layer_pcsc_adapter_reads_the_passport(pcscd, pki, master, face_jpeg) -> None:
+    from egate.chip.reader import read_from_device
+    from kiosk.config import DeviceConfig
+    from kiosk.devices import registry
+
+    chip = EmulatedPassport(MRZ, face_jpeg, (300, 384), pki, pace_info=PaceInfo(PACE_ECDH_GM_AES_128, 2, 13))
+    device = registry.create("smartcard", DeviceConfig(driver="pcsc", port=pcscd.reader_name, timeout_s=5.0))
+    with chip_in_reader(pcscd, chip):
+        device.start()
+        try:
+            assert device.wait_for_card(5.0)
+            result = read_from_device(device, KEYS, master, MRZ, extended_length=True)
+            with pytest.raises(AccessDenied):
+                read_from_device(device, MrzKeys("L898902C4", KEYS.date_of_birth, KEYS.date_of_expiry))
+        finally:
+            device.stop()
+    assert result.access == "PACE" and result.pa.passed and bytes(result.face.data) == face_jpeg
