@@ -4,7 +4,9 @@ Personal data is kept out by a whitelist, not a blacklist: only the ``extra`` fi
 :data:`LOGGABLE_FIELDS` (extendable with :func:`allow_fields`) are written as they are;
 any other extra field is written as ``"[redacted]"``.  Arguments interpolated into the message
 (``log.info("read %s", value)``) are redacted too, since a name or an ID number could be one of
-them: put values you need in whitelisted ``extra`` fields.  Exception messages are redacted (a
+them, except values that cannot be personal: Enum members, booleans, None, and values wrapped
+in :func:`safe` by code that knows them (a device name, a port).  Prefer whitelisted ``extra``
+fields.  Exception messages are redacted (a
 ``ValueError(f"bad id {nid}")`` would leak); the exception type and the stack frames are kept.
 
 The standard library's RotatingFileHandler does rotation; only the formatting is ours.
@@ -12,6 +14,7 @@ The standard library's RotatingFileHandler does rotation; only the formatting is
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import logging.handlers
@@ -44,15 +47,30 @@ def allow_fields(names: Iterable[str]) -> None:
     LOGGABLE_FIELDS.update(names)
 
 
+class _Safe(str):
+    """A string the caller vouches is not personal data."""
+
+
+def safe(value: object) -> str:
+    """Mark ``value`` as loggable in a message argument (``log.info("port %s", safe(port))``)."""
+    return _Safe(value)
+
+
+def _arg(value: object) -> object:
+    if isinstance(value, (_Safe, enum.Enum, bool)) or value is None:
+        return value.value if isinstance(value, enum.Enum) else value
+    return REDACTED
+
+
 def safe_message(record: logging.LogRecord) -> str:
-    """The record's message with every interpolated argument redacted."""
+    """The record's message with every interpolated argument redacted unless known safe."""
     if not record.args:
         return str(record.msg)
     args: Any = record.args
     try:
         if isinstance(args, dict):
-            return str(record.msg) % {k: REDACTED for k in args}
-        return str(record.msg) % tuple(REDACTED for _ in args)
+            return str(record.msg) % {k: _arg(v) for k, v in args.items()}
+        return str(record.msg) % tuple(_arg(v) for v in args)
     except (TypeError, ValueError, KeyError):
         return str(record.msg)
 

@@ -54,6 +54,20 @@ def test_name_and_id_number_never_reach_the_file(log_file: Path, capsys) -> None
     assert third["exception"]["frames"] and third["reason"] == "lookup"
 
 
+def test_enum_and_vouched_arguments_are_kept(log_file: Path) -> None:
+    from enum import Enum
+
+    from kiosk.logging_setup import safe
+
+    class Health(Enum):
+        OK = "ok"
+
+    logging.getLogger("kiosk.devices").info("device %s on %s is %s (%s, %s)", safe("printer"),
+                                            safe("/dev/ttyUSB1"), Health.OK, True, NID)
+    (line,) = _lines(log_file)
+    assert line["msg"] == f"device printer on /dev/ttyUSB1 is ok (True, {REDACTED})"
+
+
 def test_whitelisted_fields_are_kept(log_file: Path) -> None:
     logging.getLogger("kiosk.flow").info("transition", extra={"from_state": "menu",
                                                               "to_state": "attract", "count": 3})
