@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,8 @@ from kiosk.devices.payment import PaymentNotStarted, PaymentOutcomeUnknown
 from kiosk.devices.payment import messages as m
 from kiosk.devices.payment.simulator import PaymentSimulator
 from kiosk.devices.payment.terminal import JsonlTerminal
+from kiosk.devices.ptys import SocatPair
+from kiosk.devices.sim_transport import SimulatorServer
 from kiosk.devices.simulators import RunningSimulator, serve_bytes
 from kiosk.errors import DeviceNotFound, DeviceTimeout
 
@@ -173,3 +176,38 @@ def test_time_is_bounded_by_configuration() -> None:
     """Every wait in the adapter is bounded: the long-call timeout is the sum of its parts."""
     terminal = build("jsonl-tcp", "127.0.0.1:9", payment_timeout_s=2.0, recovery_s=3.0, reply_timeout_s=1.0)
     assert terminal._long_timeout() == pytest.approx(2.0 + 3.0 + 3 * 1.0 + 5.0)
+
+
+def test_serial_cable_pulled_mid_payment_and_replugged(tmp_path: Path) -> None:
+    """jsonl-serial: socat stops (the path vanishes) while the person is at the terminal."""
+    pair = SocatPair(tmp_path, "pay")
+    pair.start()
+    sim = PaymentSimulator()
+    sim.think_s = 0.5
+    server = SimulatorServer(sim, pair.sim_path).start()
+    terminal = build("jsonl-serial", pair.device_path)
+    terminal.start()
+    took_it = threading.Event()
+    original = sim._payment
+
+    def payment_then_signal(msg: m.Message) -> None:
+        original(msg)
+        took_it.set()
+
+    sim._payment = payment_then_signal  # type: ignore[method-assign]
+
+    def pull_and_replug() -> None:
+        if took_it.wait(5):
+            pair.stop()  # cable out: the adapter's reads fail, the path is gone
+            pair.start()  # and back in at the same path
+
+    threading.Thread(target=pull_and_replug, daemon=True).start()
+    try:
+        result = terminal.pay("20.00", "SAR", "TX-SERIAL")
+        assert result.approved and result.recovered
+        assert len(sim.charges) == 1 and payments_sent(sim) == 1
+        assert terminal.health.state is HealthState.OK
+    finally:
+        terminal.stop()
+        server.stop()
+        pair.stop()
