@@ -51,20 +51,20 @@ class CrashHandler:
 
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
-        self._saved: tuple[object, object] | None = None
+        self._saved: tuple[object, object, object] | None = None
 
     def install(self) -> None:
         """Take over sys.excepthook, threading.excepthook and Qt's message handler."""
-        self._saved = (sys.excepthook, threading.excepthook)
+        hooks = (sys.excepthook, threading.excepthook)
         sys.excepthook = self.handle
         threading.excepthook = lambda a: self.handle(a.exc_type, a.exc_value, a.exc_traceback)
-        qInstallMessageHandler(self.qt_message)
+        self._saved = (*hooks, qInstallMessageHandler(self.qt_message))
 
     def uninstall(self) -> None:
         """Give the hooks back."""
         if self._saved:
-            sys.excepthook, threading.excepthook = self._saved  # type: ignore[assignment]
-            qInstallMessageHandler(None)
+            sys.excepthook, threading.excepthook, qt = self._saved  # type: ignore[assignment]
+            qInstallMessageHandler(qt)
             self._saved = None
 
     def handle(self, etype: type[BaseException], value: BaseException | None,

@@ -190,3 +190,21 @@ def test_the_window_timer_drives_the_idle_policy(shell, qtbot, cfg) -> None:
     win.flow.clock.now += cfg.idle.warning_s
     qtbot.waitUntil(lambda: win.snapshot.state is State.ATTRACT)
     assert not win.overlay.isVisible() and win.flow.session.is_empty()
+
+
+def test_exception_in_a_qt_slot_reaches_the_crash_handler(shell, qtbot) -> None:
+    from PySide6.QtCore import QTimer
+
+    win = shell.window
+    handler = CrashHandler(win.flow)
+    handler.install()
+    try:
+        def broken_slot() -> None:
+            raise ValueError("a bug in a screen")
+
+        QTimer.singleShot(0, broken_slot)
+        qtbot.waitUntil(lambda: win.snapshot.state is State.OUT_OF_SERVICE)
+    finally:
+        handler.uninstall()
+    assert win.router.current.objectName() == "screen_out_of_service"
+    assert "bug" not in " ".join(t for _, t in shell.texts())
