@@ -64,7 +64,7 @@ class Outbox(Protocol):
 class Progress:
     """What the UI and CLI show about syncing."""
 
-    state: str = "starting"  # idle | syncing | offline | backing_off | auth_error | tls_error | stopped
+    state: str = "starting"  # idle|syncing|offline|backing_off|auth_error|tls_error|error|stopped
     backlog: int = 0
     sent: int = 0
     dead: int = 0
@@ -123,6 +123,7 @@ class SyncAgent:
         self._started = clock()
         self._attempt = 0
         self._link_down = False
+        self._counted, self._counted_at, self._handled_since = 0, float("-inf"), 0
         self._acks: collections.deque[tuple[float, int]] = collections.deque()
         self._due = {"config": 0.0, "watchlist": 0.0, "heartbeat": 0.0}
         self.config_etag: str | None = None
@@ -171,7 +172,14 @@ class SyncAgent:
     def run_forever(self) -> None:
         """Sync until :meth:`stop`."""
         while not self.stopped:
-            if self.step() == 0 and not self.stopped:
+            try:
+                handled = self.step()
+            except Exception as exc:  # e.g. QueueError: keep the worker alive, say so
+                log.exception("sync: round failed")
+                self._emit(state="error", last_error=f"{type(exc).__name__}: {_short(exc)}")
+                self._wait(self.opts.backoff_max_s)
+                continue
+            if handled == 0 and not self.stopped:
                 self._wait(self.opts.idle_poll_s)
         self._emit(state="stopped")
 
@@ -260,6 +268,7 @@ class SyncAgent:
             if pending:
                 self.queue.fail(sorted(pending), _short(exc), 0.0)
             raise
+        self._handled_since += len(recs)
         return len(recs)
 
     def _send(self, items: list[dict[str, Any]], pending: set[str]) -> int:
@@ -375,6 +384,14 @@ class SyncAgent:
 
     # ----------------------------------------------------------------- progress
 
+    def _backlog_estimate(self, now: float) -> int:
+        """Pending + in flight, counted at most once a second (a count scans the queue)."""
+        if now - self._counted_at >= 1.0 or self._handled_since >= self._counted:
+            stats = self.queue.stats()
+            self._counted = int(stats.get("pending", 0)) + int(stats.get("in_flight", 0))
+            self._counted_at, self._handled_since = now, 0
+        return max(0, self._counted - self._handled_since)
+
     def _emit(self, **changes: Any) -> None:
         now = self._clock()
         while self._acks and now - self._acks[0][0] > 30.0:
@@ -383,15 +400,14 @@ class SyncAgent:
         if self._acks:
             span = max(now - self._acks[0][0], 1.0)
             rate = sum(n for _, n in self._acks) / span
-        stats = self.queue.stats()
-        backlog = int(stats.get("pending", 0)) + int(stats.get("in_flight", 0))
+        backlog = self._backlog_estimate(now)
         eta = backlog / rate if rate and backlog else (0.0 if not backlog else None)
         self.progress = replace(self.progress, backlog=backlog, rate_per_s=rate, eta_s=eta,
                                 clock_offset_s=self.client.clock_offset_s, **changes)
         if self._on_progress is not None:
             try:
                 self._on_progress(self.progress)
-            except Exception:  # noqa: BLE001 - a broken listener must not stop syncing
+            except Exception:
                 log.exception("progress listener failed")
 
 

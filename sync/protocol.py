@@ -67,7 +67,7 @@ def body_sha256(body: bytes) -> str:
 
 def canonical_string(method: str, path: str, timestamp: str, nonce: str, body_hash: str) -> bytes:
     """The bytes that are signed: method, path with query, timestamp, nonce, body hash."""
-    return "\n".join((method.upper(), path, timestamp, nonce, body_hash)).encode("utf-8")
+    return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{body_hash}".encode()
 
 
 def sign(secret: bytes, method: str, path: str, timestamp: str, nonce: str, body_hash: str) -> str:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ValidationError
 
 from sync import protocol as p
 from sync.central import fleet
@@ -126,6 +127,30 @@ Kiosk = Annotated[str, Depends(authenticated)]
 NationalId = Annotated[str, Query(min_length=10, max_length=10, description="national ID or iqama")]
 
 
+def _validation_error(errs: Sequence[Any], prefix: tuple[str, ...]) -> JSONResponse:
+    """A pydantic error list as ``batch_too_large`` (over 500 items) or ``invalid_request``."""
+    for err in errs:
+        if err.get("type") == "too_long" and (*prefix, *err.get("loc", ()))[:2] == ("body", "items"):
+            return _error("batch_too_large", f"more than {p.MAX_BATCH_ITEMS} items")
+    first = errs[0] if errs else {}
+    loc = ".".join(str(x) for x in (*prefix, *first.get("loc", ())))
+    return _error("invalid_request", f"{loc}: {first.get('msg', 'invalid')}")
+
+
+def _add_schema(app: FastAPI, model: type[BaseModel]) -> None:
+    """Put a model that a route reads by hand into the OpenAPI components."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = generate()
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            doc["components"]["schemas"].update({model.__name__: schema, **schema.pop("$defs", {})})
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(store: Store, settings: CentralSettings | None = None) -> FastAPI:
     """Build the central platform app on ``store``."""
     cfg = settings or CentralSettings()
@@ -136,6 +161,7 @@ def create_app(store: Store, settings: CentralSettings | None = None) -> FastAPI
                               "described in sync/protocol.py.")
     app.state.store, app.state.settings = store, cfg
     app.add_middleware(_BodyLimit)
+    _add_schema(app, p.UploadRequest)
     catalogue = load_catalogue(cfg.catalogue_dir)
 
     @app.exception_handler(ApiError)
@@ -144,12 +170,7 @@ def create_app(store: Store, settings: CentralSettings | None = None) -> FastAPI
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        for err in exc.errors():
-            if err.get("type") == "too_long" and tuple(err.get("loc", ()))[:2] == ("body", "items"):
-                return _error("batch_too_large", f"more than {p.MAX_BATCH_ITEMS} items")
-        first = exc.errors()[0] if exc.errors() else {}
-        loc = ".".join(str(x) for x in first.get("loc", ()))
-        return _error("invalid_request", f"{loc}: {first.get('msg', 'invalid')}")
+        return _validation_error(exc.errors(), ())
 
     errors: dict[int | str, dict[str, Any]] = {
         s: {"model": p.ErrorResponse} for s in sorted(set(p.ERROR_CODES.values()))
@@ -160,17 +181,24 @@ def create_app(store: Store, settings: CentralSettings | None = None) -> FastAPI
         """Unauthenticated liveness probe; the agent uses it to notice the network is back."""
         return {"ok": True, "server_time": clock()}
 
-    @app.post("/v1/transactions/batch", response_model=p.UploadResponse, responses=errors, tags=["sync"])
-    def upload(batch: p.UploadRequest, kiosk: Kiosk) -> p.UploadResponse:
+    body_schema = {"$ref": "#/components/schemas/UploadRequest"}
+
+    @app.post("/v1/transactions/batch", response_model=p.UploadResponse, responses=errors, tags=["sync"],
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": body_schema}}}})
+    def upload(kiosk: Kiosk, body: Annotated[bytes, Depends(raw_body)]) -> Response:
         """Store a batch (≤500 items, ≤1 MiB). Per item: accepted, duplicate, or rejected with reason."""
+        # Parsed here with pydantic-core straight from bytes, and answered with pre-encoded
+        # JSON: about twice as fast as FastAPI's parse-validate-revalidate for 500 items.
+        try:
+            batch = p.UploadRequest.model_validate_json(body)
+        except ValidationError as exc:
+            return _validation_error(exc.errors(), ("body",))
         results = store.store_batch(kiosk, batch.items, clock())
         counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
         for _, status, _ in results:
             counts[status] += 1
-        return p.UploadResponse(
-            results=[p.ItemResult(id=i, status=s, reason=r) for i, s, r in results],  # type: ignore[arg-type]
-            **counts,
-        )
+        answer = {"results": [{"id": i, "status": st, "reason": r} for i, st, r in results], **counts}
+        return Response(json.dumps(answer, ensure_ascii=False).encode(), media_type="application/json")
 
     @app.post("/v1/heartbeat", response_model=p.HeartbeatResponse, responses=errors, tags=["sync"])
     def heartbeat(hb: p.Heartbeat, kiosk: Kiosk) -> p.HeartbeatResponse:
