@@ -29,6 +29,10 @@ TRUST_SCORE = 0.45       #: ... and at least this correlation
 _DIGITS = np.array([c.isdigit() for c in ALPHABET])
 _LETTERS = np.array([c.isalpha() for c in ALPHABET])
 _FILLER = np.array([c == "<" for c in ALPHABET])
+_VALUE = np.array([i if c != "<" else 0 for i, c in enumerate(ALPHABET)])
+#: per character, the other characters with the same check-digit value modulo 10
+_TWINS = [np.nonzero((_VALUE % 10 == _VALUE[i] % 10) & (np.arange(len(ALPHABET)) != i))[0]
+          for i in range(len(ALPHABET))]
 _ALLOWED = {
     NUMERIC: _DIGITS | _FILLER,
     CHECK: _DIGITS | _FILLER,
@@ -115,14 +119,24 @@ def _try_swaps(kind: str, lines: list[str], masked: list[np.ndarray],
 
 def _uncertain(kind: str, masked: list[np.ndarray], order: list[np.ndarray],
                ) -> tuple[tuple[int, int], ...]:
-    """Unchecked positions whose best reading is weak or barely ahead of the next."""
+    """Positions no check digit can vouch for, read weakly or barely ahead of the next.
+
+    That is every unchecked position, and also checked positions where the runner-up has
+    the same check-digit value modulo 10 as the winner (G/6, Q/G, M/W, B/L...): weights 7, 3
+    and 1 cannot tell those apart, so only the reading's own margin can.
+    """
     covered = _checked_positions(kind)
     doubt = []
     for li, (m, o) in enumerate(zip(masked, order)):
         for pos in range(m.shape[0]):
+            best = m[pos, o[pos, 0]]
             if pos in covered[li]:
+                twins = _TWINS[o[pos, 0]]
+                rival = m[pos, twins].max() if twins.size else -np.inf
+                if best - rival < TRUST_MARGIN:
+                    doubt.append((li, pos))
                 continue
-            best, second = m[pos, o[pos, 0]], m[pos, o[pos, 1]]
+            second = m[pos, o[pos, 1]]
             if best < TRUST_SCORE or best - second < TRUST_MARGIN:
                 doubt.append((li, pos))
     return tuple(doubt)

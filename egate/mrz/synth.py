@@ -89,14 +89,15 @@ def random_mrz(rng: np.random.Generator, kind: str | None = None) -> list[str]:
 
 
 def _texture(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
-    """A tinted page background with guilloche-like waves and paper grain (BGR float)."""
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    f1, f2 = rng.uniform(0.02, 0.08, 2)
-    waves = np.sin(xx * f1 + 6 * np.sin(yy * f2)) * np.cos(yy * f1 * 0.7 + 4 * np.sin(xx * f2))
+    """A tinted page background with guilloche-like waves and paper grain (BGR float32)."""
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    xs = np.arange(w, dtype=np.float32)[None, :]
+    f1, f2 = (float(v) for v in rng.uniform(0.02, 0.08, 2))
+    waves = np.sin(xs * f1 + 6 * np.sin(ys * f2)) * np.cos(ys * (f1 * 0.7) + 4 * np.sin(xs * f2))
+    waves *= np.float32(rng.uniform(4, 14))
+    waves += rng.standard_normal((h, w), dtype=np.float32) * 3
     tint = rng.uniform(200, 250, 3).astype(np.float32)
-    page = tint[None, None, :] + (waves * rng.uniform(4, 14))[..., None]
-    page += rng.normal(0, 3, (h, w, 1)).astype(np.float32)
-    return page
+    return waves[..., None] + tint[None, None, :]
 
 
 def _kind(lines: list[str] | tuple[str, ...]) -> str:
@@ -185,7 +186,7 @@ def make_frame(rng: np.random.Generator, lines: list[str] | None = None, *,
     page = render_page(lines, ch / ocrb_cap_ratio(), rng)
     matrix = cv2.getPerspectiveTransform(src, dst)
     bg = np.full((fh, fw, 3), rng.uniform(20, 90, 3), np.float32)
-    bg += rng.normal(0, 6, (fh, fw, 1)).astype(np.float32)
+    bg += (rng.standard_normal((fh, fw), dtype=np.float32) * 6)[..., None]
     mask = cv2.warpPerspective(np.ones((ph, pw), np.float32), matrix, (fw, fh))
     warped = cv2.warpPerspective(page.astype(np.float32), matrix, (fw, fh),
                                  flags=cv2.INTER_LINEAR)
@@ -201,20 +202,23 @@ def make_frame(rng: np.random.Generator, lines: list[str] | None = None, *,
 
 
 def _camera(frame: np.ndarray, rng: np.random.Generator, difficulty: float) -> np.ndarray:
-    """Camera effects: uneven light, glare, defocus, noise, JPEG."""
+    """Camera effects: uneven light, glare, defocus, noise, JPEG (float32 throughout)."""
     fh, fw = frame.shape[:2]
-    yy, xx = np.mgrid[0:fh, 0:fw].astype(np.float32)
-    gx, gy = rng.uniform(-0.25, 0.25, 2) * difficulty
-    frame = frame * (1 + gx * (xx / fw - 0.5) + gy * (yy / fh - 0.5))[..., None]
+    ys = np.arange(fh, dtype=np.float32)[:, None]
+    xs = np.arange(fw, dtype=np.float32)[None, :]
+    gx, gy = (float(v) for v in rng.uniform(-0.25, 0.25, 2) * difficulty)
+    light = 1 + gx * (xs / fw - 0.5) + gy * (ys / fh - 0.5)
+    frame = frame.astype(np.float32) * light[..., None]
     if rng.random() < 0.6 * difficulty:
         cx, cy = rng.uniform(0, fw), rng.uniform(0, fh)
         r = rng.uniform(0.08, 0.25) * fw
-        glare = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))
-        frame = frame + (glare * rng.uniform(60, 140) * difficulty)[..., None]
+        glare = (np.exp(-((xs - cx) ** 2) / (2 * r * r)) * np.exp(-((ys - cy) ** 2) / (2 * r * r)))
+        frame += (glare * np.float32(rng.uniform(60, 140) * difficulty))[..., None]
     sigma = rng.uniform(0, 1.6) * difficulty
     if sigma > 0.3:
         frame = cv2.GaussianBlur(frame, (0, 0), sigma)
-    frame = frame + rng.normal(0, rng.uniform(1, 7) * difficulty + 0.5, frame.shape)
+    noise = rng.standard_normal(frame.shape[:2], dtype=np.float32)
+    frame += (noise * np.float32(rng.uniform(1, 7) * difficulty + 0.5))[..., None]
     img = np.clip(frame, 0, 255).astype(np.uint8)
     quality = int(rng.uniform(95 - 45 * difficulty, 96))
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
