@@ -1,7 +1,7 @@
 """An ICAO Doc 9303 e-passport chip as an APDU handler (``bytes -> bytes``), for tests and demos.
 
 It answers SELECT (eMRTD application, EFs by file id), GET CHALLENGE, EXTERNAL AUTHENTICATE
-(BAC), optionally PACE (EF.CardAccess, MSE:Set AT, GENERAL AUTHENTICATE) and READ BINARY (by offset or short EF identifier) under 3DES secure messaging, short or
+(BAC), optionally PACE (EF.CardAccess, MSE:Set AT, GENERAL AUTHENTICATE) and READ BINARY (by offset or short EF identifier; B1 with DO54 offsets past 32 KiB) under 3DES secure messaging, short or
 extended length, and holds EF.COM, DG1, DG2 and EF.SOD built from an MRZ and a face image and
 signed by a :class:`~egate.chip.testpki.TestPki`.  Serve it in-process
 (:class:`~egate.chip.transport.LocalTransport`) or to a real pcscd through vsmartcard-vpcd
@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from egate.chip import bac, lds
+from egate.chip import bac, lds, tlv
 from egate.chip.apdu import (
     SW_AUTH_FAILED,
     SW_CLA_NOT_SUPPORTED,
@@ -35,7 +35,7 @@ from egate.chip.apdu import (
     Command,
     response,
 )
-from egate.chip.errors import ChipError, SecureMessagingError
+from egate.chip.errors import ChipError, LdsError, SecureMessagingError
 from egate.chip.mrzkeys import MrzKeys
 from egate.chip.pace import EF_CARD_ACCESS, PaceChip, PaceInfo, build_card_access
 from egate.chip.sm import SHORT_MAX_READ, SecureMessaging
@@ -87,6 +87,7 @@ class EmulatedPassport:
             self.files[EF_CARD_ACCESS[0]] = build_card_access([pace_info])
         self._sfi = {sfi: fid for fid, sfi, _ in (lds.EF_COM, lds.EF_SOD, EF_CARD_ACCESS, *lds.DATA_GROUPS.values())}
         self.apdus = 0
+        self.instructions: list[int] = []  # INS byte of every APDU received (transcript)
         self._released = threading.Event()
         self.reset()
 
@@ -109,6 +110,8 @@ class EmulatedPassport:
     # ---- the handler ------------------------------------------------------------------------
     def __call__(self, raw: bytes) -> bytes:
         self.apdus += 1
+        if len(raw) >= 2:
+            self.instructions.append(raw[1])
         if self.faults.stop_after is not None and self.apdus >= self.faults.stop_after:
             self._released.wait(120.0)  # silent; bounded so a forgotten test cannot hang forever
             raise ChipError("emulated chip stopped answering")
@@ -166,7 +169,7 @@ class EmulatedPassport:
             self._sm = None
             return response(b"", SW_SM_WRONG)
         data, sw = self._file_command(cmd)
-        return response(sm.protect_response(data, sw), sw)
+        return response(sm.protect_response(data, sw, odd=bool(cmd.ins & 1)), sw)
 
     def _file_command(self, cmd: Command) -> tuple[bytes, int]:
         if cmd.ins == 0xA4 and cmd.p1 == 0x04:  # SELECT application under SM (after PACE)
@@ -191,13 +194,20 @@ class EmulatedPassport:
             if self._ef is None:
                 return b"", SW_CONDITIONS
             return self._read(self._ef, offset, cmd)
+        if cmd.ins == 0xB1 and cmd.p1 == 0 and cmd.p2 == 0 and self._ef is not None:
+            try:  # offset in DO54, answer in DO53 (ISO 7816-4 odd INS)
+                offset = int.from_bytes(tlv.unwrap(cmd.data, 0x54), "big")
+            except LdsError:
+                return b"", SW_WRONG_P1P2
+            chunk, sw = self._read(self._ef, offset, cmd, overhead=4)
+            return tlv.encode(0x53, chunk), sw
         return b"", SW_INS_NOT_SUPPORTED
 
-    def _read(self, fid: int, offset: int, cmd: Command) -> tuple[bytes, int]:
+    def _read(self, fid: int, offset: int, cmd: Command, overhead: int = 0) -> tuple[bytes, int]:
         content = self.files[fid]
         if offset > len(content):
             return b"", SW_WRONG_P1P2
         limit = self.max_read if cmd.extended else SHORT_MAX_READ
-        want = min(cmd.ne or 256, limit)
+        want = min(cmd.ne or 256, limit) - overhead
         chunk = content[offset : offset + want]
         return chunk, SW_END_OF_FILE if len(chunk) < want else SW_OK

@@ -24,7 +24,7 @@ from egate.chip.sm import SHORT_MAX_READ, SecureMessaging
 from egate.chip.transport import Transport
 
 EXTENDED_READ = 0x10000  # ask for everything; the chip sends what it can
-MAX_OFFSET = 0x7FFF  # READ BINARY (B0) offsets; files beyond 32 KiB would need B1
+MAX_OFFSET = 0x7FFF  # largest READ BINARY (B0) offset; beyond it B1 with a DO54 offset
 
 
 @dataclass
@@ -125,6 +125,13 @@ class ChipSession:
         ext = self.extended and ne > SHORT_MAX_READ
         return self.send(Command(0x00, 0xB0, p1, p2, ne=ne, extended=ext))
 
+    def _read_odd(self, offset: int, ne: int) -> tuple[bytes, int]:
+        """READ BINARY B1 of the current file at ``offset`` (DO54), unwrapping the DO53 answer."""
+        data = tlv.encode(0x54, offset.to_bytes((offset.bit_length() + 7) // 8, "big"))
+        ext = self.extended and ne > SHORT_MAX_READ
+        raw, sw = self.send(Command(0x00, 0xB1, 0, 0, data, ne=ne, extended=ext))
+        return (tlv.unwrap(raw, 0x53) if raw else b""), sw
+
     def _chunk(self) -> int:
         return EXTENDED_READ if self.extended else SHORT_MAX_READ
 
@@ -156,8 +163,9 @@ class ChipSession:
         while len(buf) < total:
             offset = len(buf)
             if offset > MAX_OFFSET:
-                raise LdsError(f"file {fid:04X} is larger than 32 KiB (READ BINARY B1 not supported)")
-            chunk, sw = self._read(offset >> 8, offset & 0xFF, min(self._chunk(), total - offset))
+                chunk, sw = self._read_odd(offset, min(self._chunk(), total - offset + 4))
+            else:
+                chunk, sw = self._read(offset >> 8, offset & 0xFF, min(self._chunk(), total - offset))
             if sw not in (SW_OK, SW_END_OF_FILE) or not chunk:
                 raise StatusError(f"READ BINARY file {fid:04X} at {offset}", sw)
             buf += chunk

@@ -1,7 +1,8 @@
 """Secure messaging (ICAO Doc 9303 Part 11, section 9.8), with 3DES (BAC, PACE-3DES) or
 AES-128 (PACE-AES) session keys.
 
-A command is protected as: masked CLA, DO87 (0x01 || encrypted padded data), DO97 (Le),
+A command is protected as: masked CLA, DO87 (0x01 || encrypted padded data; DO85 without the
+indicator for odd INS such as READ BINARY B1), DO97 (Le),
 DO8E (MAC over pad(SSC || pad(header) || DO87 || DO97)); a response as DO87, DO99 (status
 word), DO8E.  The send sequence counter increments before every MAC.  3DES: 8-byte SSC, zero
 IV, retail MAC.  AES: 16-byte SSC, IV = AES(KS_enc, SSC), CMAC truncated to 8 bytes.  Both
@@ -48,15 +49,26 @@ class SecureMessaging:
             return (crypto.aes_encrypt if encrypt else crypto.aes_decrypt)(self.ks_enc, data, iv)
         return (crypto.tdes_encrypt if encrypt else crypto.tdes_decrypt)(self.ks_enc, data)
 
-    def _do87(self, data: bytes, ssc: bytes) -> bytes:
+    def _do87(self, data: bytes, ssc: bytes, odd: bool = False) -> bytes:
+        """DO87 (padding indicator + cryptogram), or DO85 (cryptogram only) for odd INS."""
         if not data:
             return b""
-        return tlv.encode(0x87, b"\x01" + self._crypt(crypto.pad(data, self.block), ssc, True))
+        crypted = self._crypt(crypto.pad(data, self.block), ssc, True)
+        return tlv.encode(0x85, crypted) if odd else tlv.encode(0x87, b"\x01" + crypted)
 
     def _open87(self, value: bytes, ssc: bytes) -> bytes:
         if not value or value[0] != 0x01 or (len(value) - 1) % self.block:
             raise SecureMessagingError("DO87 is not padding-indicator 01 plus whole blocks")
         return crypto.unpad(self._crypt(value[1:], ssc, False))
+
+    def _open(self, found: dict[int, bytes], ssc: bytes) -> bytes:
+        if 0x87 in found:
+            return self._open87(found[0x87], ssc)
+        if 0x85 in found:
+            if not found[0x85] or len(found[0x85]) % self.block:
+                raise SecureMessagingError("DO85 is not whole blocks")
+            return crypto.unpad(self._crypt(found[0x85], ssc, False))
+        return b""
 
     @staticmethod
     def _do97(ne: int | None, extended: bool) -> bytes:
@@ -70,7 +82,7 @@ class SecureMessaging:
         header = bytes((cmd.cla | 0x0C, cmd.ins, cmd.p1, cmd.p2))
         extended = cmd.extended or (cmd.ne or 0) > 256
         ssc = self._next_ssc()
-        body = self._do87(cmd.data, ssc) + self._do97(cmd.ne, extended)
+        body = self._do87(cmd.data, ssc, odd=bool(cmd.ins & 1)) + self._do97(cmd.ne, extended)
         data = body + tlv.encode(0x8E, self.mac(ssc + crypto.pad(header, self.block) + body))
         return Command(header[0], cmd.ins, cmd.p1, cmd.p2, data, 65536 if extended else 256, extended).encode()
 
@@ -92,8 +104,7 @@ class SecureMessaging:
             raise SecureMessagingError("response MAC does not verify")
         found = dict(objs[:-1])
         inner_sw = int.from_bytes(found[0x99], "big") if 0x99 in found else sw
-        plain = self._open87(found[0x87], ssc) if 0x87 in found else b""
-        return plain, inner_sw
+        return self._open(found, ssc), inner_sw
 
     # ---- chip side (used by the emulator) --------------------------------------------------
     def unprotect_command(self, cmd: Command) -> Command:
@@ -106,15 +117,15 @@ class SecureMessaging:
         if not hmac.compare_digest(self.mac(ssc + crypto.pad(header, self.block) + cmd.data[:-10]), objs[-1][1]):
             raise SecureMessagingError("command MAC does not verify")
         found = dict(objs[:-1])
-        data = self._open87(found[0x87], ssc) if 0x87 in found else b""
+        data = self._open(found, ssc)
         ne: int | None = None
         if 0x97 in found:
             raw = found[0x97]
             ne = int.from_bytes(raw, "big") or (65536 if len(raw) == 2 else 256)
         return Command(cmd.cla & ~0x0C & 0xFF, cmd.ins, cmd.p1, cmd.p2, data, ne, cmd.extended)
 
-    def protect_response(self, data: bytes, sw: int) -> bytes:
-        """Protected response data (without the trailing status word)."""
+    def protect_response(self, data: bytes, sw: int, odd: bool = False) -> bytes:
+        """Protected response data (without the trailing status word); DO85 when ``odd``."""
         ssc = self._next_ssc()
-        body = self._do87(data, ssc) + tlv.encode(0x99, sw.to_bytes(2, "big"))
+        body = self._do87(data, ssc, odd) + tlv.encode(0x99, sw.to_bytes(2, "big"))
         return body + tlv.encode(0x8E, self.mac(ssc + body))

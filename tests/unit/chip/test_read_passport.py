@@ -175,3 +175,26 @@ def test_pace_chip_still_opens_with_bac_when_pace_is_off(make_chip, master) -> N
 
 def test_bac_only_chip_is_opened_with_bac(make_chip, master) -> None:
     assert _read(make_chip(), master).access == "BAC"
+
+
+@pytest.fixture(scope="module")
+def big_jpeg(face_jpeg: bytes) -> bytes:
+    """A 600x768 photo of about 45 KB: DG2 beyond the 32 KiB reach of READ BINARY B0."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(face_jpeg)).resize((600, 768)).save(out, "JPEG", quality=90)
+    assert out.tell() > 0x8000
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("extended", [True, False])
+def test_dg2_larger_than_32k_is_read_with_odd_read_binary(pki, master, big_jpeg, extended) -> None:
+    from egate.chip.emulator import EmulatedPassport
+
+    chip = EmulatedPassport(MRZ, big_jpeg, (600, 768), pki, extended_length=extended)
+    result = _read(chip, master, extended)
+    assert bytes(result.face.data) == big_jpeg and result.pa.passed
+    assert 0xB1 in chip.instructions
