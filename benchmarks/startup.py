@@ -79,7 +79,7 @@ def child_bare() -> None:
     app = QApplication([])
 
     class Label(QLabel):
-        def paintEvent(self, event) -> None:  # noqa: N802
+        def paintEvent(self, event) -> None:
             super().paintEvent(event)
             if not self.property("done"):
                 self.setProperty("done", True)
@@ -190,7 +190,7 @@ def cold_start(mode: str) -> tuple[float, float, float]:
 def transitions() -> dict[str, list]:
     """Transition samples (wall and CPU ms, with their kind) from a child process."""
     out = subprocess.run([sys.executable, __file__, "--transitions"], capture_output=True,
-                         text=True, env=_env(), cwd=ROOT, timeout=300)
+                         text=True, env=_env(), cwd=ROOT, timeout=300, check=False)
     for line in out.stdout.splitlines():
         if line.startswith("SAMPLES "):
             return json.loads(line[8:])

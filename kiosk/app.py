@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -76,12 +77,16 @@ def run_kiosk(args: argparse.Namespace) -> int:
         window.resize(*WINDOWED_SIZE)
         window.show()
     else:
-        window.setWindowFlags(Qt.FramelessWindowHint | Qt.WindowStaysOnTopHint)
+        window.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
         window.showFullScreen()
     QTimer.singleShot(0, window.router.prebuild)
     # Devices open in the background so the attract screen is up at once.
     threading.Thread(target=lambda: stops.extend(start_subsystems(cfg, flow, args.simulated)),
                      name="subsystems", daemon=True).start()
+    # systemd stops the service with SIGTERM.  exit() rather than quit(): since Qt 6, quit()
+    # first asks the windows to close, and the locked kiosk window refuses.
+    signal.signal(signal.SIGTERM, lambda *_: app.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: app.exit(130))
     watchdog.ready()
     try:
         return app.exec()
@@ -90,7 +95,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         for stop in reversed(stops):
             try:
                 stop()
-            except Exception:  # noqa: BLE001 - stop the rest
+            except Exception:
                 log.exception("stopping a subsystem failed")
         crash.uninstall()
 
@@ -99,7 +104,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
 def load_services(cfg: Config) -> tuple[ServiceSpec, ...]:
     """The service catalogue (a later issue); until then the shell's placeholder services."""
     try:
-        from kiosk.catalogue import load_service_specs  # type: ignore[import-not-found]
+        from kiosk.catalogue import load_service_specs
     except ImportError:
         from kiosk.ui.demo import DEMO_SERVICES
 
@@ -119,7 +124,7 @@ def start_subsystems(cfg: Config, flow: Flow, simulated: bool) -> list[Callable[
     stops: list[Callable[[], None]] = []
     try:
         stops.extend(start_devices(cfg, flow, simulated))
-    except Exception:  # noqa: BLE001 - a device layer failure takes the unit out of service
+    except Exception:
         log.exception("device layer failed to start", extra={"reason": "devices"})
         flow.send(Event.FAIL, reason="devices")
     return stops

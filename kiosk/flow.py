@@ -33,7 +33,7 @@ from typing import Any
 from kiosk.config import Config
 from kiosk.errors import UserFacingError
 from kiosk.i18n import LANGUAGES, Language
-from kiosk.session import Identity, Session, SessionView
+from kiosk.session import Session, SessionView
 
 log = logging.getLogger(__name__)
 
@@ -308,9 +308,9 @@ class Flow:
     # ---- the machine -----------------------------------------------------------------------
     def _match(self, event: Event, data: Mapping[str, Any]) -> Transition | None:
         for row in TRANSITIONS:
-            if row.event is event and self.state in row.sources:
-                if not row.guard or getattr(self, f"_guard_{row.guard}")(data):
-                    return row
+            if row.event is event and self.state in row.sources and (
+                    not row.guard or getattr(self, f"_guard_{row.guard}")(data)):
+                return row
         return None
 
     def _resolve(self, target: str, before: State) -> State:

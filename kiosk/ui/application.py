@@ -77,7 +77,7 @@ class CrashHandler:
                      extra={"reason": "uncaught", "component": "ui"})
         try:
             self.flow.send(Event.FAIL, reason="uncaught")
-        except Exception:  # the flow itself is broken: nothing left to show but the log
+        except Exception:  # noqa: BLE001 - the flow itself is broken: nothing left to show but the log
             log.critical("flow failed while handling an exception", extra={"reason": "uncaught"})
 
     def qt_message(self, mode: QtMsgType, context: object, message: str) -> None:

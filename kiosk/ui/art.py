@@ -267,7 +267,7 @@ class Art(QWidget):
         self.theme = theme
         self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def paintEvent(self, event) -> None:
         side = min(self.width(), self.height())
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
@@ -293,7 +293,7 @@ class CountdownRing(QWidget):
         self.fraction, self.text = max(0.0, min(1.0, fraction)), text
         self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def paintEvent(self, event) -> None:
         side = min(self.width(), self.height())
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)

@@ -79,12 +79,12 @@ class IdleOverlay(QWidget):
         self.ring.theme = theme
         self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), self.theme.color("scrim"))
         p.end()
         self.painted.emit()
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def mousePressEvent(self, event) -> None:
         """Touches on the scrim do nothing (only the buttons answer)."""
         event.accept()

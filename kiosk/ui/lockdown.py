@@ -56,7 +56,7 @@ class LockdownFilter(QObject):
         self.locked = True
         self._last_press: tuple[int, int, int] | None = None
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         """True (swallowed) for blocked keys while locked; taps and activity are observed."""
         # isinstance first: event.type() builds a Python enum, too slow for every paint event.
         if isinstance(event, QKeyEvent):

@@ -188,7 +188,7 @@ class MainWindow(QWidget):
         self.allow_close = unlocked
         self.lockdown.locked = not unlocked
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def closeEvent(self, event) -> None:
         """Ignored unless unlocked for maintenance or shutdown."""
         if self.allow_close:
             self._detach()
@@ -209,6 +209,6 @@ class MainWindow(QWidget):
         self.watchdog_timer.stop()
         self.bridge.close()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.overlay.setGeometry(self.rect())

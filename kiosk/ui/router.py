@@ -21,7 +21,7 @@ class ScreenRouter(QStackedWidget):
         self.screens: dict[str, Screen] = {}
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+    def minimumSizeHint(self) -> QSize:
         """No minimum: a tall screen must not grow the window (the keyboard takes room too)."""
         return QSize(0, 0)
 

@@ -30,7 +30,7 @@ def register_screen(state: str, target: str) -> None:
     SCREENS[state] = target
 
 
-def build_screen(state: str, ctx: "ScreenContext") -> "Screen":
+def build_screen(state: str, ctx: ScreenContext) -> Screen:
     """Instantiate the screen registered for ``state``."""
     module, _, cls = SCREENS[state].partition(":")
     return getattr(importlib.import_module(module), cls)(ctx)

@@ -58,6 +58,6 @@ class AttractScreen(Screen):
         for key, text in self.features:
             text.setText(t(key, lang))
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def mousePressEvent(self, event) -> None:
         """A touch anywhere on the attract screen starts a session."""
         self.send(Event.START)

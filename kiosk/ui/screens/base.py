@@ -52,6 +52,6 @@ class Screen(QWidget):
         for art in self.findChildren(Art) + self.findChildren(CountdownRing):
             art.set_theme(theme) if isinstance(art, Art) else setattr(art, "theme", theme)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def paintEvent(self, event) -> None:
         super().paintEvent(event)
         self.painted.emit()

@@ -15,7 +15,7 @@ from kiosk.flow import Event, State
 from kiosk.logging_setup import setup_logging
 from kiosk.ui.application import CrashHandler
 
-from .conftest import PERSON  # noqa: TID252 (sibling conftest in this test folder)
+from .conftest import PERSON
 
 
 def _on_screen(shell, text: str) -> bool:
@@ -70,9 +70,11 @@ def test_window_cannot_be_closed_and_escape_keys_are_swallowed(shell, qtbot) -> 
     assert win.close() is False and win.isVisible()
 
     class Probe(QWidget):
-        keys: list[int] = []
+        def __init__(self, parent: QWidget) -> None:
+            super().__init__(parent)
+            self.keys: list[int] = []
 
-        def keyPressEvent(self, event) -> None:  # noqa: N802
+        def keyPressEvent(self, event) -> None:
             self.keys.append(event.key())
 
     probe = Probe(win)

@@ -67,10 +67,10 @@ def test_language_button_on_every_screen_switches_the_screen(shell, qtbot) -> No
         assert btn.isVisibleTo(shell.window), name
         before = shell.window.snapshot.language
         qtbot.mouseClick(btn, Qt.LeftButton)
-        qtbot.waitUntil(lambda: shell.window.snapshot.language != before)
+        qtbot.waitUntil(lambda before=before: shell.window.snapshot.language != before)
         assert btn.text() == ENDONYMS[before]
         qtbot.mouseClick(btn, Qt.LeftButton)
-        qtbot.waitUntil(lambda: shell.window.snapshot.language == before)
+        qtbot.waitUntil(lambda before=before: shell.window.snapshot.language == before)
 
 
 def test_high_contrast_and_large_text_toggles(shell, qtbot) -> None:
