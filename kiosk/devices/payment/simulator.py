@@ -161,7 +161,8 @@ class PaymentSimulator(ByteSimulator):
 
     def _body(self, tx: SimTransaction, outcome: str) -> m.Message:
         base: m.Message = {"SaleData": {"SaleTransactionID": {"TransactionID": tx.reference}}}
-        base["POIData"] = {"POITransactionID": {"TransactionID": f"POI-{tx.service_id}"}}
+        number = list(self.transactions).index(tx.service_id) + 1
+        base["POIData"] = {"POITransactionID": {"TransactionID": f"POI-{number:06d}"}}
         if outcome in CHARGING:
             self._approvals += 1
             pan = TEST_PAN if self.leak_pan else TEST_PAN[:6] + "******" + TEST_PAN[-4:]
