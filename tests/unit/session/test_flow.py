@@ -249,3 +249,21 @@ def test_events_from_another_thread_reach_listeners(flow: Flow) -> None:
     t.start()
     t.join()
     assert got.is_set()
+
+
+def test_snapshots_are_deeply_frozen(flow: Flow) -> None:
+    walk_to_menu(flow)
+    flow.send(Event.CHOOSE_SERVICE, service_id="renew")
+    snap = flow.snapshot()
+    hash(snap)  # every nested value is immutable (tuples and frozen dataclasses)
+    with pytest.raises(AttributeError):
+        snap.state = State.ATTRACT  # type: ignore[misc]
+    assert snap.session is not flow.session and "1012345678" not in repr(snap)
+
+
+def test_has_display() -> None:
+    from kiosk.app import has_display
+
+    assert not has_display({})
+    assert has_display({"DISPLAY": ":0"}) and has_display({"WAYLAND_DISPLAY": "wayland-0"})
+    assert has_display({"QT_QPA_PLATFORM": "offscreen"})
