@@ -96,7 +96,9 @@ class SecureMessaging:
         if not data:
             if sw in SM_FAILURES:
                 raise SecureMessagingError(f"the chip rejected secure messaging (status {sw:04X})")
-            return b"", sw  # an unprotected error status: no data to trust
+            if sw >> 8 in (0x90, 0x62):
+                raise SecureMessagingError(f"unprotected success status {sw:04X} inside the session")
+            return b"", sw  # an unprotected error status: no data to trust, nothing accepted
         objs = list(tlv.iterate(data))
         if not objs or objs[-1][0] != 0x8E or len(objs[-1][1]) != 8:
             raise SecureMessagingError("response has no DO8E MAC")

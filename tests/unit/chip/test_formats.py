@@ -101,3 +101,10 @@ def test_atr_announces_extended_length() -> None:
     assert atr_extended_length(make_atr(True))
     assert not atr_extended_length(make_atr(False))
     assert not atr_extended_length(bytes.fromhex("3B86800142415741424111"))
+
+
+def test_sm_unprotected_success_is_refused_but_plain_errors_pass_through() -> None:
+    ifd, _ = _pair()
+    with pytest.raises(SecureMessagingError, match="unprotected"):
+        ifd.unprotect(b"", 0x9000)
+    assert ifd.unprotect(b"", 0x6A82) == (b"", 0x6A82)
