@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from kiosk.errors import ConfigError
 from sync import protocol as p
 from sync.central import fleet
 from sync.central.seed import is_valid_national_id
@@ -57,8 +58,11 @@ def load_catalogue(folder: Path | None) -> list[dict[str, Any]]:
         return []
     out = []
     for f in sorted(folder.glob("*.toml")):
-        with open(f, "rb") as fh:
-            out.append({"file": f.name, **tomllib.load(fh)})
+        try:
+            with open(f, "rb") as fh:
+                out.append({"file": f.name, **tomllib.load(fh)})
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(str(f), "(syntax)", "valid TOML", str(exc)) from None
     return out
 
 
