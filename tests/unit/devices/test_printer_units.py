@@ -134,7 +134,7 @@ def test_simulator_rebuilds_the_raster_pixel_for_pixel() -> None:
 
 def test_without_raqm_reshaper_and_bidi_do_the_shaping(monkeypatch) -> None:
     """The fallback path (Pillow built without libraqm): same visible result."""
-    import kiosk.devices.printer.render as render
+    from kiosk.devices.printer import render
 
     monkeypatch.setattr(render, "has_raqm", lambda: False)
     shown = render.visual("سلام")
