@@ -34,8 +34,9 @@ def has_display(env: dict[str, str] | None = None) -> bool:
 
 def run_demo(args: argparse.Namespace) -> int:
     """`bawaba demo [--headless] --out DIR`: render every screen in both languages to PNG."""
-    if getattr(args, "headless", False) and not os.environ.get("QT_QPA_PLATFORM"):
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if not os.environ.get("QT_QPA_PLATFORM") and (getattr(args, "headless", False)
+                                                   or not has_display()):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # Qt would abort with no display to open
     cfg = load_config(getattr(args, "profile", None))
     out = Path(args.out)
     from kiosk.logging_setup import setup_logging
