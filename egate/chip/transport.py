@@ -117,7 +117,10 @@ class PcscTransport:
     def _pick(self) -> Any:
         from smartcard.System import readers
 
-        found = readers()
+        try:
+            found = readers()
+        except Exception as exc:  # noqa: BLE001 - pyscard raises its own tree (no pcscd, ...)
+            raise DeviceNotFound(f"PC/SC service unavailable: {exc}") from None
         if not found:
             raise DeviceNotFound("no PC/SC reader present")
         if not self.reader:
