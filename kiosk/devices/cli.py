@@ -69,10 +69,8 @@ def _list(args: argparse.Namespace) -> int:
     from kiosk.devices.manager import DeviceManager
 
     def body(cfg: Any) -> int:
-        manager = DeviceManager(cfg)
-        manager.build()
-        for device in manager.devices.values():
-            device.start()
+        manager = DeviceManager(cfg, probe_s=3600.0)
+        manager.start()  # opens every device in parallel, each bounded by its timeout
         try:
             rows = manager.rows()
             for r in rows:
@@ -89,8 +87,7 @@ def _list(args: argparse.Namespace) -> int:
                 state = "available" if manager.available else "UNAVAILABLE: " + "; ".join(manager.reasons)
                 print(f"unit: {state}")
         finally:
-            for device in manager.devices.values():
-                device.stop()
+            manager.stop()
         return 0
 
     return _with_devices(args, body)
@@ -98,7 +95,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _test(args: argparse.Namespace) -> int:
     from kiosk.devices import registry
-    from kiosk.errors import ConfigError, DeviceError
+    from kiosk.errors import ConfigError, DeviceError, UserFacingError
 
     def body(cfg: Any) -> int:
         if args.kind not in cfg.devices:
@@ -114,8 +111,11 @@ def _test(args: argparse.Namespace) -> int:
                 return 1
             try:
                 result = device.self_test()
-            except DeviceError as exc:
+            except (DeviceError, UserFacingError) as exc:  # e.g. no finger placed in time
                 print(f"{args.kind}: FAIL {exc}")
+                return 1
+            except NotImplementedError:
+                print(f"{args.kind}: FAIL driver {cfg.devices[args.kind].driver} has no self-test")
                 return 1
             print(f"{args.kind}: ok {result}")
             return 0

@@ -63,3 +63,12 @@ def test_self_test_of_a_missing_device_fails(profile: Path, capsys) -> None:
 def test_unknown_kind_is_a_config_error(profile: Path, capsys) -> None:
     assert main(["devices", "test", "scanner", "--profile", str(profile)]) == 2
     assert "devices.scanner" in capsys.readouterr().err
+
+
+def test_self_test_without_a_finger_fails_with_the_reason(profile: Path, capsys, monkeypatch) -> None:
+    from kiosk.devices.fingerprint import simulator
+
+    monkeypatch.setattr(simulator, "demo_fingers", lambda sim: None)  # nobody at the sensor
+    profile.write_text(profile.read_text().replace('port = "/dev/ttyUSB0"', 'port = "/dev/ttyUSB0"\noptions = { finger_wait_s = 0.2 }'))
+    assert main(["devices", "test", "fingerprint", "--profile", str(profile), "--simulated"]) == 1
+    assert "fingerprint: FAIL Place your finger on the scanner" in capsys.readouterr().out
