@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QWidget
 
 #: Keys swallowed whatever the modifiers (Escape closes dialogs, F-keys reach the desktop).
@@ -67,6 +67,8 @@ class LockdownFilter(QObject):
                 event.accept()
                 return True
             return False
+        if isinstance(event, QContextMenuEvent) and self.locked:
+            return True  # Qt's own menus (Copy, Paste...) are English and leave the kiosk flow
         if isinstance(event, QMouseEvent) and event.type() == QEvent.MouseButtonPress \
                 and isinstance(obj, QWidget) and obj.window() is self.window:
             # Touches reach widgets as synthesized mouse presses; a press the child ignores is

@@ -210,3 +210,15 @@ def test_exception_in_a_qt_slot_reaches_the_crash_handler(shell, qtbot) -> None:
         handler.uninstall()
     assert win.router.current.objectName() == "screen_out_of_service"
     assert "bug" not in " ".join(t for _, t in shell.texts())
+
+
+def test_context_menus_are_blocked(shell, qtbot) -> None:
+    from PySide6.QtGui import QContextMenuEvent
+
+    win = shell.window
+    shell.send(Event.PRESENT_IDENTITY, identity=PERSON)
+    shell.send(Event.CHOOSE_SERVICE, service_id=win.flow.services[0].id)
+    edit = win.findChild(QLineEdit, "step_field")
+    event = QContextMenuEvent(QContextMenuEvent.Mouse, QPoint(10, 10))
+    assert QApplication.instance().notify(edit, event) is True  # eaten by the filter
+    assert not [w for w in QApplication.topLevelWidgets() if w.isVisible() and w is not win]
