@@ -36,6 +36,8 @@ BIOMETRIC_WORDS = frozenset(
 # Base64 openings of JPEG, PNG, JPEG 2000 (codestream and file), WSQ and BMP images.
 _IMAGE_B64 = ("/9j/", "iVBORw0KGgo", "/0//UQ", "AAAADGpQ", "/6D/", "Qk0")
 _IMAGE_MIN_CHARS = 256
+_WORDS = tuple(sorted(BIOMETRIC_WORDS))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # One JSON string token and whether a colon follows it (then it is a key).  Scanning the
@@ -57,9 +59,9 @@ def check_no_biometrics(text: str) -> None:
     Works on the serialised payload: a cheap substring pre-check lets ordinary payloads
     through in microseconds; only a possible hit is tokenised and checked word by word.
     """
-    lowered = text.lower()  # substring tests beat a regex alternation by ~20x here
-    maybe_key = any(word in lowered for word in BIOMETRIC_WORDS)
-    maybe_image = len(text) >= _IMAGE_MIN_CHARS and any(sig in text for sig in _IMAGE_B64)
+    # C-level substring tests: ~20x faster than a regex alternation over the same words
+    maybe_key = any(map(text.lower().__contains__, _WORDS))
+    maybe_image = len(text) >= _IMAGE_MIN_CHARS and any(map(text.__contains__, _IMAGE_B64))
     if not (maybe_key or maybe_image):
         return
     for match in _STRING.finditer(text):
@@ -83,7 +85,7 @@ def encode(payload: Mapping[str, Any]) -> bytes:
     if not isinstance(payload, Mapping):
         raise PayloadError(f"payload must be a dict, got {type(payload).__name__}")
     try:
-        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = _ENCODER.encode(payload)
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"payload is not plain JSON: {exc}") from None
     check_no_biometrics(text)

@@ -231,7 +231,10 @@ class OfflineQueue(QueueViews):
             rows.append((rid, kind, self.kiosk_id, now, now, sealer.seal(rid, kind, plain), len(plain)))
         if rows:
             with self._tx() as conn:
-                conn.executemany(_INSERT, rows)
+                if len(rows) == 1:
+                    conn.execute(_INSERT, rows[0])
+                else:
+                    conn.executemany(_INSERT, rows)
         return ids
 
     def claim(self, max_items: int = 100, max_bytes: int = 1024 * 1024) -> list[Record]:
