@@ -198,3 +198,17 @@ def test_dg2_larger_than_32k_is_read_with_odd_read_binary(pki, master, big_jpeg,
     result = _read(chip, master, extended)
     assert bytes(result.face.data) == big_jpeg and result.pa.passed
     assert 0xB1 in chip.instructions
+
+
+def test_jpeg2000_face_is_read_and_decodes(pki, master, face_jpeg) -> None:
+    import io
+
+    from PIL import Image
+
+    from egate.chip.emulator import EmulatedPassport
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(face_jpeg)).save(out, "JPEG2000", quality_mode="rates", quality_layers=[40])
+    result = _read(EmulatedPassport(MRZ, out.getvalue(), (300, 384), pki), master)
+    assert result.face.format == "jpeg2000" and result.pa.passed
+    assert Image.open(io.BytesIO(bytes(result.face.data))).size == (300, 384)
