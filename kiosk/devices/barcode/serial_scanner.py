@@ -78,8 +78,9 @@ class SerialScanner(SerialDevice):
 
     def _probe(self) -> tuple[HealthState, str]:
         """The port must still be open and its device path present (a pulled cable removes it)."""
-        if not self.link.is_open:
-            raise DeviceNotFound(f"{self.link.port}: not open")
+        if not self.link.is_open:  # closed by a failure: keep saying what it was
+            offline = self.health.state is HealthState.OFFLINE and self.health.reason
+            raise DeviceNotFound(self.health.reason if offline else f"{self.link.port}: not open")
         if self.link.port.startswith("/") and not os.path.exists(self.link.port):
             self.link.close()
             raise DeviceNotFound(f"{self.link.port}: unplugged (device path vanished)")
