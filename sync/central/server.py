@@ -34,6 +34,7 @@ def init_central(db: Path, out: Path, kiosk_ids: list[str], server_names: tuple[
     secrets = pki.init_pki(out, kiosk_ids, server_names, url, now, days=days)
     db.parent.mkdir(parents=True, exist_ok=True)
     store = Store(db)
+    db.chmod(0o600)  # it holds every kiosk's HMAC secret
     try:
         expires = (now + dt.timedelta(days=days)).timestamp()
         for kid, secret in secrets.items():

@@ -22,6 +22,7 @@ def test_central_init_writes_pki_credentials_and_kiosk_profiles(tmp_path, capsys
     out = json.loads(capsys.readouterr().out)
     pki = tmp_path / "c" / "pki"
     assert out["pki_dir"] == str(pki) and out["seeded"]["people"] == 40
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600  # the DB holds the kiosks' secrets
     for key in ("ca-key.pem", "server-key.pem", "kiosks/KSK-A/secret", "kiosks/KSK-A/client-key.pem"):
         assert stat.S_IMODE((pki / key).stat().st_mode) == 0o600, key
     ca = x509.load_pem_x509_certificate((pki / "ca.pem").read_bytes())
