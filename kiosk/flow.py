@@ -340,6 +340,10 @@ class Flow:
             return self._submit(data.get("value", ""))
         elif event is Event.GO_BACK and row.target == State.SERVICE_STEP:
             self._step -= 1
+        elif event is Event.GO_BACK:  # back to the menu: the service and its answers are dropped
+            self._service, self._step = None, 0
+            self.session.service_id = ""
+            self.session.fields.clear()
         elif event is Event.EXTEND_TIME:
             self._extensions += 1
         elif event is Event.FAIL:

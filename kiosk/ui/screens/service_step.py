@@ -92,3 +92,8 @@ class ServiceStepScreen(Screen):
         """Empty the field and forget which step was shown."""
         super().clear()
         self._step_key = ("", -1)
+
+    def hideEvent(self, event) -> None:
+        """Leaving the screen: the next visit starts from the flow's values, not the old field."""
+        super().hideEvent(event)
+        self._step_key = ("", -1)

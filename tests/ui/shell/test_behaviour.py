@@ -222,3 +222,18 @@ def test_context_menus_are_blocked(shell, qtbot) -> None:
     event = QContextMenuEvent(QContextMenuEvent.Mouse, QPoint(10, 10))
     assert QApplication.instance().notify(edit, event) is True  # eaten by the filter
     assert not [w for w in QApplication.topLevelWidgets() if w.isVisible() and w is not win]
+
+
+def test_a_service_chosen_again_starts_empty(shell) -> None:
+    win = shell.window
+    shell.send(Event.PRESENT_IDENTITY, identity=PERSON)
+    sid = win.flow.services[0].id
+    shell.send(Event.CHOOSE_SERVICE, service_id=sid)
+    edit = win.findChild(QLineEdit, "step_field")
+    edit.setText("0551234567")
+    shell.send(Event.SUBMIT_STEP, value=edit.text())
+    shell.send(Event.GO_BACK)
+    assert edit.text() == "0551234567"  # back one step shows what was entered
+    shell.send(Event.GO_BACK)
+    shell.send(Event.CHOOSE_SERVICE, service_id=sid)
+    assert edit.text() == ""

@@ -205,6 +205,7 @@ def test_back_from_first_step_returns_to_menu(flow: Flow) -> None:
     flow.send(Event.SUBMIT_STEP, value="050")
     assert flow.send(Event.GO_BACK) and flow.snapshot().step_index == 0
     assert flow.send(Event.GO_BACK) and flow.state is State.MENU
+    assert flow.session.fields == {} and flow.snapshot().service is None
 
 
 def test_submit_error_keeps_the_step_and_shows_the_message(clock: FakeClock) -> None:
