@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from egate.chip.errors import ChipError
 
 log = logging.getLogger(__name__)
+SHORT_APDU_MAX = 261  # largest short command APDU: header, Lc, 255 data bytes, Le
 from kiosk.devices.base import IoWorker
 from kiosk.errors import DeviceError, DeviceNotFound, DeviceTimeout
 
@@ -100,7 +101,8 @@ class PcscTransport:
 
     ``reader`` is a full name or a unique part of one ('' = the first reader).  Connecting
     waits up to ``connect_timeout_s`` for a card in the reader.  Extended length is used when
-    the chip's ATR announces it and ``allow_extended`` (the reader's capability, from config).
+    the chip's ATR announces it, the reader does not report a short-only SCARD_ATTR_MAXINPUT,
+    and ``allow_extended``; a reader that still refuses makes the reader fall back to short.
     """
 
     def __init__(self, reader: str = "", timeout_s: float = 5.0, connect_timeout_s: float = 3.0,
@@ -112,7 +114,19 @@ class PcscTransport:
         self._stuck = False
         self.atr = b""
         self.io.call(lambda: self._connect(connect_timeout_s), connect_timeout_s + timeout_s)
-        self.extended_length = allow_extended and atr_extended_length(self.atr)
+        self.max_input = self.io.call(self._max_input, timeout_s)
+        reader_ok = self.max_input is None or self.max_input > SHORT_APDU_MAX
+        self.extended_length = allow_extended and reader_ok and atr_extended_length(self.atr)
+
+    def _max_input(self) -> int | None:
+        """The reader's largest command APDU (SCARD_ATTR_MAXINPUT), None if it does not say."""
+        from smartcard import scard
+
+        try:
+            raw = self._conn.getAttrib(getattr(scard, "SCARD_ATTR_MAXINPUT", 0x7A007))
+        except Exception:  # noqa: BLE001 - many drivers (vpcd too) do not implement it
+            return None
+        return int.from_bytes(bytes(raw[:4]), "little") if raw else None
 
     def _pick(self) -> Any:
         from smartcard.System import readers
