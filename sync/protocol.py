@@ -83,10 +83,13 @@ def verify(secret: bytes, signature: str, method: str, path: str, timestamp: str
 
 
 def signed_headers(kiosk_id: str, secret: bytes, method: str, path: str, body: bytes,
-                   now: float) -> dict[str, str]:
-    """Every authentication header for one request sent at Unix time ``now``."""
+                   now: float, nonce: str | None = None) -> dict[str, str]:
+    """Every authentication header for one request sent at Unix time ``now``.
+
+    ``nonce`` is random unless given (only recorded test vectors give one).
+    """
     ts = str(int(now))
-    nonce = secrets.token_hex(16)
+    nonce = nonce or secrets.token_hex(16)
     digest = body_sha256(body)
     return {
         H_KIOSK: kiosk_id,

@@ -163,3 +163,23 @@ def test_heartbeat_feeds_fleet_alarms(env):
     assert rows[KID]["alarms"][0] == "silent for 3 min"
     page = client.get("/fleet").text
     assert "printer offline: jam" in page and 'http-equiv="refresh"' in page
+
+
+VECTOR = json.loads((Path(__file__).resolve().parents[2] / "data" / "sync" / "signed_upload.json").read_text())
+
+
+def test_recorded_signed_upload_is_reproduced_and_accepted(tmp_path):
+    v = VECTOR
+    secret = bytes.fromhex(v["secret_hex"])
+    assert p.signed_headers(v["headers"][p.H_KIOSK], secret, v["method"], v["path"], v["body"].encode(),
+                            v["timestamp"], nonce=v["nonce"]) == v["headers"]
+    assert p.canonical_string(v["method"], v["path"], str(v["timestamp"]), v["nonce"],
+                              v["headers"][p.H_BODY_SHA256]).decode() == v["canonical"]
+    store = Store(tmp_path / "c.db")
+    store.add_kiosk(v["headers"][p.H_KIOSK], secret, v["timestamp"] + 10, v["timestamp"] - 10)
+    client = TestClient(create_app(store, CentralSettings(clock=lambda: v["timestamp"] + 1.0)))
+    headers = {"Content-Type": "application/json", **v["headers"]}
+    r = client.post(v["path"], content=v["body"].encode(), headers=headers)
+    assert (r.status_code, r.json()) == (v["answer"]["status"], v["answer"]["body"])
+    assert code(client.post(v["path"], content=v["body"].encode(), headers=headers)) == (409, "replayed_nonce")
+    store.close()
