@@ -22,7 +22,7 @@ from kiosk.offline_queue.queue import OfflineQueue
 from .conftest import KEY, KEY_HEX
 
 CHILD = Path(__file__).with_name("crash_child.py")
-CYCLES = 20
+CYCLES = 16
 pytestmark = pytest.mark.slow
 
 
