@@ -80,6 +80,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def connect(path: str, max_page_count: int | None = None) -> sqlite3.Connection:
     """Open a connection in autocommit mode (transactions are explicit) with the pragmas."""
     fresh = not os.path.exists(path) or os.path.getsize(path) == 0
+    if fresh:
+        # Owner-only from the first byte; SQLite gives -wal and -shm the same mode.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     try:
         if fresh:

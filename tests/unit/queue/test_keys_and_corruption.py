@@ -23,6 +23,7 @@ def test_key_file_is_created_0600_at_first_start_and_reused(db_path: Path) -> No
     q.close()
     key_file = db_path.with_suffix(".key")
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
     q = OfflineQueue(db_path)
     assert q.claim(1)[0].id == rid
     q.close()
