@@ -38,9 +38,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kiosk.devices.barcode.decode import FrameDecoder  # noqa: E402
-from kiosk.devices.barcode.engines import zxing_format  # noqa: E402
-from kiosk.devices.barcode.testframes import BCBP_SYMBOLOGIES, load_examples, render_frame  # noqa: E402
+from kiosk.devices.barcode.decode import FrameDecoder
+from kiosk.devices.barcode.engines import zxing_format
+from kiosk.devices.barcode.testframes import BCBP_SYMBOLOGIES, load_examples, render_frame
 
 EXAMPLES = ROOT / "tests" / "data" / "barcode" / "bcbp_examples.txt"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -155,8 +155,10 @@ def markdown(report: dict[str, Any]) -> str:
         "# Barcode decoding: zxing-cpp vs pyzbar (1920x1080 frames)",
         "",
         f"Frames per symbology: 5 texts x angles {report['angles']} deg; each decoded {report['repeats']} times.",
-        f"Machine: {m['cpus']} CPUs, load {m['load_before']} before / {m['load_after']} after; "
-        f"zxing-cpp {m['zxing_cpp']}, pyzbar {m['pyzbar']}, OpenCV {m['opencv']}.",
+        (
+            f"Machine: {m['cpus']} CPUs, load {m['load_before']} before / {m['load_after']} after; "
+            f"zxing-cpp {m['zxing_cpp']}, pyzbar {m['pyzbar']}, OpenCV {m['opencv']}."
+        ),
         "",
         "| decoder | symbology | decode rate | rate tilted | median ms | p90 ms | median CPU ms |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -169,9 +171,11 @@ def markdown(report: dict[str, Any]) -> str:
             )
     lines += [
         "",
-        f"Target: Bawaba (zxing) reads {t['symbologies_fully_read']}/{t['of']} BCBP symbologies fully, "
-        f"worst median {t['worst_median_ms']:.1f} ms (limit {t['limit_ms']:.0f} ms): "
-        f"**{'met' if t['met'] else 'missed'}**.",
+        (
+            f"Target: Bawaba (zxing) reads {t['symbologies_fully_read']}/{t['of']} BCBP symbologies fully, "
+            f"worst median {t['worst_median_ms']:.1f} ms (limit {t['limit_ms']:.0f} ms): "
+            f"**{'met' if t['met'] else 'missed'}**."
+        ),
         "",
     ]
     return "\n".join(lines)

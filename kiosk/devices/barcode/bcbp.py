@@ -224,7 +224,7 @@ def parse(text: str, strict: bool = False) -> BoardingPass:
     return BoardingPass(
         passenger_name=name, electronic_ticket=eticket, legs=tuple(legs),
         security_type=security_type, security_data=security_data, warnings=tuple(warnings),
-        **unique,  # type: ignore[arg-type]
+        **unique,
     )
 
 

@@ -61,8 +61,9 @@ def _card(symbol: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     x0 = (width - sw) // 2
     card[y0 : y0 + sh, x0 : x0 + sw] = cv2.cvtColor(symbol, cv2.COLOR_GRAY2BGR)
     # Paper is not perfectly white: faint fibre noise.
-    card = cv2.add(card, rng.integers(0, 6, card.shape, dtype=np.uint8))
-    return card
+    fibres = rng.integers(0, 6, card.shape, dtype=np.int16)
+    paper: np.ndarray = np.clip(card.astype(np.int16) + fibres, 0, 255).astype(np.uint8)
+    return paper
 
 
 @functools.lru_cache(maxsize=4)
@@ -102,7 +103,7 @@ def render_frame(
     out = cv2.GaussianBlur(out, (0, 0), 0.8)  # lens and focus
     noise = np.empty(out.shape, np.int16)
     cv2.setRNGSeed(seed)
-    cv2.randn(noise, 0, 3.0)  # sensor noise (OpenCV's generator: ten times numpy's speed here)
+    cv2.randn(noise, 0, 3.0)  # type: ignore[call-overload]  # sensor noise (OpenCV's generator: ten times numpy's speed here)
     return cv2.add(out, noise, dtype=cv2.CV_8U)
 
 
@@ -122,7 +123,7 @@ def iter_cases(
     for i, text in enumerate(texts):
         for symbology in BCBP_SYMBOLOGIES:
             for angle in angles:
-                seed = (i * 131 + BCBP_SYMBOLOGIES.index(symbology) * 17 + int(math.floor(angle))) % 2**31
+                seed = (i * 131 + BCBP_SYMBOLOGIES.index(symbology) * 17 + math.floor(angle)) % 2**31
                 yield i, symbology, angle, render_frame(text, symbology, angle, seed=seed)
 
 

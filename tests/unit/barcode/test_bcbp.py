@@ -154,7 +154,7 @@ def test_resolve_day_picks_the_nearest_year(day: int, reference: date, expected:
 
 # ---- properties --------------------------------------------------------------------------
 _upper = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3)
-_field = lambda n: st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=n)  # noqa: E731
+_field = lambda n: st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=n)
 
 
 @st.composite
