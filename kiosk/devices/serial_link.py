@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import termios
-import time
 from typing import Any
 
 import serial
@@ -85,19 +84,12 @@ class SerialLink:
         some but not all is :class:`DeviceProtocolError` (truncated frame).
         """
         ser = self._port()
-        deadline = time.monotonic() + (self.read_timeout_s if timeout_s is None else timeout_s)
-        buf = bytearray()
-        while len(buf) < n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                ser.timeout = remaining
-                chunk = ser.read(n - len(buf))
-            except (serial.SerialException, OSError, termios.error) as exc:
-                self.close()
-                raise DeviceNotFound(f"{self.port}: unplugged ({short_reason(exc)})") from None
-            buf += chunk
+        try:
+            self._set_timeout(ser, self.read_timeout_s if timeout_s is None else timeout_s)
+            buf = ser.read(n)  # pyserial waits for all n bytes or the whole timeout
+        except (serial.SerialException, OSError, termios.error) as exc:
+            self.close()
+            raise DeviceNotFound(f"{self.port}: unplugged ({short_reason(exc)})") from None
         if len(buf) == n:
             return bytes(buf)
         if not buf and not started:
@@ -108,7 +100,7 @@ class SerialLink:
         """Whatever arrives within ``timeout_s`` (at least one byte is waited for)."""
         ser = self._port()
         try:
-            ser.timeout = timeout_s
+            self._set_timeout(ser, timeout_s)
             first: bytes = ser.read(1)
             if not first:
                 return b""
@@ -118,6 +110,12 @@ class SerialLink:
         except (serial.SerialException, OSError, termios.error) as exc:
             self.close()
             raise DeviceNotFound(f"{self.port}: unplugged ({short_reason(exc)})") from None
+
+    @staticmethod
+    def _set_timeout(ser: serial.SerialBase, timeout_s: float) -> None:
+        """Change the read timeout only when it differs: each change is a tcsetattr call."""
+        if ser.timeout != timeout_s:
+            ser.timeout = timeout_s
 
     def discard_input(self) -> None:
         """Drop anything already received (resync after a garbled frame)."""

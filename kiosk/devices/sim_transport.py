@@ -22,6 +22,7 @@ import select
 import socket
 import termios
 import threading
+import time
 import tty
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -31,6 +32,8 @@ from kiosk.devices.ptys import PtyPair, open_pty_pair
 log = logging.getLogger(__name__)
 
 POLL_S = 0.05  # how often a serving thread looks at its stop flag while the line is idle
+GONE_GRACE_S = 0.5  # after the last reply, hang up when next spoken to or after this long, so
+#                     the host can read that reply first (a pty drops unread data on hang-up)
 
 
 class StreamClosed(Exception):
@@ -131,7 +134,7 @@ class Faults:
     silent: bool = False  # swallow every reply (a device that stopped talking)
     garbage_next: int = 0  # replace the next N replies with random bytes
     truncate_next: int = 0  # send only the first half of the next N replies
-    disconnect_after: int | None = None  # hang up after this many more replies
+    disconnect_after: int | None = None  # answer this many more times, then vanish (see GONE_GRACE_S)
     rng: random.Random = field(default_factory=lambda: random.Random(7))
 
 
@@ -145,6 +148,7 @@ class ByteSimulator:
         self._stream: SimStream | None = None
         self._stop = threading.Event()
         self._hangup = False
+        self._gone_at: float | None = None
 
     # -- for subclasses -------------------------------------------------------------------
     def handle(self, data: bytes) -> None:
@@ -173,7 +177,7 @@ class ByteSimulator:
             f.disconnect_after -= 1
             if f.disconnect_after <= 0:
                 f.disconnect_after = None
-                self._hangup = True
+                self._gone_at = time.monotonic()  # hanging up now would drop this last reply
 
     # -- serving --------------------------------------------------------------------------
     def serve(self, stream: SimStream, stop: threading.Event) -> None:
@@ -182,6 +186,9 @@ class ByteSimulator:
         try:
             while not stop.is_set() and not self._hangup:
                 data = stream.read(4096, POLL_S)
+                if self._gone_at is not None and (data or time.monotonic() - self._gone_at > GONE_GRACE_S):
+                    self._gone_at = None
+                    break  # the device is no longer there: hang up
                 if data:
                     self.received.append(data)
                     self.handle(data)

@@ -199,3 +199,30 @@ def test_device_events_reach_manager_subscribers():
     a.emit("finger_placed", quality="good")
     ev = events.get(timeout=1)
     assert ev.type == "finger_placed" and ev.data == {"quality": "good"} and ev.device == "a"
+
+
+def test_server_unplug_hangs_up_the_pty(pty_sim):
+    _, server = pty_sim
+    dev = make(server.port)
+    dev.start()
+    try:
+        assert dev.ask("before") == "OK before"
+        server.unplug()
+        with pytest.raises((DeviceNotFound, DeviceTimeout)):
+            dev.ask("after")
+        assert dev.health.state is HealthState.OFFLINE
+    finally:
+        dev.stop()
+
+
+def test_disconnect_after_knob_hangs_up_after_n_replies(pty_sim):
+    sim, server = pty_sim
+    dev = make(server.port)
+    dev.start()
+    try:
+        sim.faults.disconnect_after = 1
+        assert dev.ask("last") == "OK last"
+        with pytest.raises((DeviceNotFound, DeviceTimeout)):
+            dev.ask("gone")
+    finally:
+        dev.stop()
