@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 
 import pytest
@@ -30,7 +29,7 @@ def test_good_request_is_accepted_then_duplicate(client_for):
 
 
 def test_wrong_ca_is_refused_by_the_kiosk(client_for, tmp_path):
-    other = pki.make_ca("Somebody else's CA", dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1), 30)
+    other = pki.make_ca("Somebody else's CA", dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), 30)
     (tmp_path / "other-ca.pem").write_bytes(other.cert_pem)
     c = client_for("KSK-E2E-0001", ca_file=tmp_path / "other-ca.pem")
     with pytest.raises(NetworkError) as err:
@@ -39,11 +38,14 @@ def test_wrong_ca_is_refused_by_the_kiosk(client_for, tmp_path):
     assert "pinned CA" in str(err.value)
 
 
+WRONG_SECRET = bytes(range(100, 132))
+
+
 @pytest.mark.parametrize("kid, secret, code", [
-    ("KSK-E2E-0001", os.urandom(32), "bad_signature"),
+    ("KSK-E2E-0001", WRONG_SECRET, "bad_signature"),
     ("KSK-E2E-EXPIRED", None, "credential_expired"),
-    ("KSK-NOBODY", os.urandom(32), "unknown_kiosk"),
-])
+    ("KSK-NOBODY", WRONG_SECRET, "unknown_kiosk"),
+], ids=["wrong-secret", "expired", "unknown-kiosk"])
 def test_wrong_or_expired_secret(client_for, kid, secret, code):
     c = client_for("KSK-E2E-0001" if kid == "KSK-NOBODY" else kid)
     c.kiosk_id = kid
