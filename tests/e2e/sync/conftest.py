@@ -187,7 +187,7 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
     init_central(db, pki, KIOSKS, ("127.0.0.1", "localhost"), 8443, 30)
     store = Store(db)
     secret, _ = store.kiosk_credential("KSK-E2E-EXPIRED") or (b"", 0)
-    yesterday = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).timestamp()
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).timestamp()
     store.add_kiosk("KSK-E2E-EXPIRED", secret, yesterday, yesterday - 86400)
     store.close()
     proc, port = start_server(db)

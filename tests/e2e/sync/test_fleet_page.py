@@ -24,7 +24,7 @@ def chromium(url: str, tmp: Path, *mode: str) -> subprocess.CompletedProcess[str
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--ignore-certificate-errors", "--hide-scrollbars", f"--user-data-dir={tmp / 'profile'}",
          "--window-size=1400,500", *mode, url],
-        capture_output=True, text=True, timeout=60, cwd=tmp,
+        check=False, capture_output=True, text=True, timeout=60, cwd=tmp,
     )
 
 
