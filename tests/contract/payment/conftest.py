@@ -52,7 +52,9 @@ def simulated(transport: str, **options: Any) -> tuple[PaymentSimulator, Running
 def bench(request: pytest.FixtureRequest) -> Iterator[Bench]:
     """A started adapter against the simulator (TCP or pty) or a real terminal."""
     if request.param == "hardware":
-        terminal = build(os.environ["BAWABA_HW_PAYMENT_DRIVER"], os.environ["BAWABA_HW_PAYMENT_PORT"],
+        if not os.environ.get("BAWABA_HW_PAYMENT_PORT"):
+            pytest.skip("set BAWABA_HW_PAYMENT_DRIVER (jsonl-tcp|jsonl-serial) and BAWABA_HW_PAYMENT_PORT")
+        terminal = build(os.environ.get("BAWABA_HW_PAYMENT_DRIVER", "jsonl-tcp"), os.environ["BAWABA_HW_PAYMENT_PORT"],
                          payment_timeout_s=60.0, reply_timeout_s=5.0, recovery_s=30.0)
         terminal.start()
         yield Bench(terminal, None, None)

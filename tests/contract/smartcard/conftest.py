@@ -114,6 +114,8 @@ class HardwareRig:
 @pytest.fixture(scope="session")
 def pcscd_env(pytestconfig: pytest.Config) -> Iterator[pcscd_ns.PcscdEnv]:
     """A private pcscd (own mount namespace, own socket, own vpcd port) for the whole session."""
+    if _hardware_run(pytestconfig):
+        pytest.skip("hardware run: the system pcscd and a real reader are used, not the emulator")
     try:
         with pcscd_ns.private_pcscd() as env:
             yield env
