@@ -35,6 +35,7 @@ from kiosk import __version__
 from kiosk.errors import SyncError
 from sync import protocol as p
 from sync.client import CentralClient, NetworkError, ServerError, encode_batch
+from sync.pulled import Pulled
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,6 @@ class SyncAgent:
         self.queue, self.client = queue, client
         self.opts = options or AgentOptions()
         self._health, self._on_progress = health, on_progress
-        self._on_config, self._on_watchlist = on_config, on_watchlist
         self._clock, self._sleep, self._rng = clock, sleep, rng or random.Random()
         self._stop, self._wake = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
@@ -126,10 +126,7 @@ class SyncAgent:
         self._counted, self._counted_at, self._handled_since = 0, float("-inf"), 0
         self._acks: collections.deque[tuple[float, int]] = collections.deque()
         self._due = {"config": 0.0, "watchlist": 0.0, "heartbeat": 0.0}
-        self.config_etag: str | None = None
-        self.config: p.KioskConfigDoc | None = None
-        self.watchlist_version = 0
-        self.watchlist: dict[str, p.WatchEntry] = {}
+        self.pulled = Pulled(on_config, on_watchlist)
         self.progress = Progress()
 
     # ----------------------------------------------------------------- thread control
@@ -319,19 +316,17 @@ class SyncAgent:
         """Config, watch-list and heartbeat when each is due.  Network errors propagate."""
         now = self._clock()
         if now >= self._due["config"]:
-            self._guard(self.pull_config)
+            self._guard(lambda: self.pulled.pull_config(self.client))
             self._due["config"] = now + self._setting("config_poll_s")
         if now >= self._due["watchlist"]:
-            self._guard(self.pull_watchlist)
+            self._guard(lambda: self.pulled.pull_watchlist(self.client))
             self._due["watchlist"] = now + self._setting("watchlist_poll_s")
         if now >= self._due["heartbeat"]:
             self._guard(self.send_heartbeat)
             self._due["heartbeat"] = now + self._setting("heartbeat_s")
 
     def _setting(self, name: str) -> float:
-        if self.config is not None and name in self.config.settings:
-            return float(self.config.settings[name])
-        return float(getattr(self.opts, name))
+        return self.pulled.setting(name, float(getattr(self.opts, name)))
 
     def _guard(self, fn: Callable[[], None]) -> None:
         try:
@@ -339,29 +334,7 @@ class SyncAgent:
         except ServerError as exc:
             if exc.retryable or exc.code in p.AUTH_ERRORS:
                 raise
-            log.warning("sync: %s failed: %s", fn.__name__, exc)
-
-    def pull_config(self) -> None:
-        """Fetch config and catalogue unless unchanged (ETag)."""
-        doc, self.config_etag = self.client.pull_config(self.config_etag)
-        if doc is not None:
-            self.config = doc
-            if self._on_config:
-                self._on_config(doc)
-
-    def pull_watchlist(self) -> None:
-        """Apply watch-list changes since the version held."""
-        delta = self.client.watchlist(self.watchlist_version)
-        if delta.full:
-            self.watchlist.clear()
-        for e in delta.added:
-            self.watchlist[e.document_number] = e
-        for n in delta.removed:
-            self.watchlist.pop(n, None)
-        if delta.version != self.watchlist_version or delta.full:
-            self.watchlist_version = delta.version
-            if self._on_watchlist:
-                self._on_watchlist(delta)
+            log.warning("sync: a periodic pull failed: %s", exc)
 
     def heartbeat_body(self) -> p.Heartbeat:
         """What the next heartbeat says."""

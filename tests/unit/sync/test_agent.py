@@ -237,7 +237,7 @@ def test_config_etag_and_watchlist_deltas(queue, central, clock):
     assert central.etags == [None, '"v1"']
     assert len(configs) == 1 and configs[0].catalogue == [{"id": "renew"}]
     assert central.watch_calls == [0, 2]
-    assert sorted(agent.watchlist) == ["P2", "P3"] and agent.watchlist_version == 3
+    assert sorted(agent.pulled.watchlist) == ["P2", "P3"] and agent.pulled.watchlist_version == 3
     assert [d.full for d in deltas] == [True, False]
 
 
