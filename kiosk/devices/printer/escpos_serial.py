@@ -31,12 +31,13 @@ if TYPE_CHECKING:  # importing escpos writes a capabilities cache file: only whe
     from escpos.escpos import Escpos
 
 DEFAULT_PROFILE = "TM-T20II"
+FRAGMENT_ROWS = 960  # rows per GS v 0 command
 
 
 def print_job(printer: Escpos, image: Image.Image) -> None:
     """The ESC/POS of one receipt: initialise, the image as GS v 0 raster, feed and cut."""
     printer.hw("INIT")
-    printer.image(image, impl="bitImageRaster", fragment_height=960)
+    printer.image(image, impl="bitImageRaster", fragment_height=FRAGMENT_ROWS)
     printer.cut()
 
 
@@ -83,7 +84,9 @@ class EscposSerialPrinter(DeviceBase):
             raise DeviceNotFound(f"{self.cfg.port}: cannot open ({short_reason(exc.__context__ or exc)})") from None
         device: Any = getattr(printer, "device", None)
         if device is not None and hasattr(device, "write_timeout"):
-            device.write_timeout = self.timeout_s  # escpos leaves it unset: a stalled write would hang
+            # escpos leaves it unset, so a stalled write would hang; one write is at most one
+            # 960-row image fragment, which takes its time on the wire at low baud rates
+            device.write_timeout = self._job_timeout(FRAGMENT_ROWS)
         self._printer = printer
 
     def _close(self) -> None:
@@ -163,12 +166,16 @@ class EscposSerialPrinter(DeviceBase):
     def print_receipt(self, receipt: Receipt) -> None:
         """Render ``receipt`` to a raster image and print it (status checked before and after)."""
         image = render_receipt(receipt, self.render_options)
-        timeout = self.timeout_s + image.height * self.render_options.width / 8 / 2000.0  # ~2 kB/s floor
-        self.run(lambda: self._print(image), timeout)
+        self.print_image(image)
 
     def print_image(self, image: Image.Image) -> None:
-        """Print an already-rendered 1-bit image."""
-        self.run(lambda: self._print(image))
+        """Print an already-rendered 1-bit image (at most the profile's width)."""
+        self.run(lambda: self._print(image), self._job_timeout(image.height))
+
+    def _job_timeout(self, rows: int) -> float:
+        """The call timeout plus twice the time ``rows`` of raster take on the wire (8N1)."""
+        baud = int(self.cfg.options.get("baudrate", 9600))
+        return self.timeout_s + 2.0 * rows * (self.render_options.width // 8) * 10 / baud
 
     def status(self) -> st.PrinterStatus:
         """DLE EOT 1, 2 and 4, combined."""
