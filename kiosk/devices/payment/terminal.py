@@ -175,11 +175,13 @@ class JsonlTerminal(SerialDevice):
         try:
             if not self.link.is_open:
                 self._open()
-            self._probe()
+            state, reason = self._probe()
         except (DeviceNotFound, DeviceTimeout, DeviceProtocolError):
             self.link.close()
             self._open()
-            self._probe()
+            state, reason = self._probe()
+        if state is not HealthState.OK:
+            raise DeviceError(f"payment terminal not ready ({reason}); nothing was sent")
 
     def _send_abort(self, sid: str, reason: str) -> None:
         self.write_frame(m.encode(m.abort_request(new_service_id(), self.sale_id, self.poi_id, sid, reason)))

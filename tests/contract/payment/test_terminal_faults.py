@@ -16,7 +16,7 @@ from kiosk.devices.payment.terminal import JsonlTerminal
 from kiosk.devices.ptys import SocatPair
 from kiosk.devices.sim_transport import SimulatorServer
 from kiosk.devices.simulators import RunningSimulator, serve_bytes
-from kiosk.errors import DeviceNotFound, DeviceTimeout
+from kiosk.errors import DeviceError, DeviceNotFound, DeviceTimeout
 
 from .conftest import build, simulated
 
@@ -211,3 +211,14 @@ def test_serial_cable_pulled_mid_payment_and_replugged(tmp_path: Path) -> None:
         terminal.stop()
         server.stop()
         pair.stop()
+
+
+def test_busy_terminal_is_not_sent_a_payment(tcp) -> None:
+    sim, _, terminal = tcp
+    sim.global_status = "Busy"
+    with pytest.raises(DeviceError, match="not ready"):
+        terminal.pay("4.00", "SAR", "TX-BUSY")
+    assert payments_sent(sim) == 0
+    assert terminal.health.state is HealthState.DEGRADED
+    sim.global_status = "OK"
+    assert terminal.pay("4.00", "SAR", "TX-BUSY").approved
