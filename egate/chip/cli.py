@@ -11,7 +11,7 @@ from typing import Any
 
 SPECIMEN_MRZ = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
                 "L898902C36UTO7408122F1204159ZE184226B<<<<<10"]
-FAULTS = ("wrong-keys", "tampered-dg1", "unknown-csca", "expired-signer", "stop-answering")
+FAULTS = ("wrong-keys", "tampered-dg1", "unknown-csca", "expired-signer", "stop-answering", "cloned")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     emu.add_argument("--master-list-out", default=None, help="write the test CSCA (and CRL) here")
     emu.add_argument("--fault", choices=FAULTS, default=None, help="make the chip misbehave")
     emu.add_argument("--no-extended", action="store_true", help="announce no extended length")
+    emu.add_argument("--aa", action="store_true", help="offer Active Authentication (DG15, ECDSA P-256)")
     emu.add_argument("--pace", action="store_true",
                      help="offer PACE (ECDH-GM, AES-128, brainpoolP256r1) besides BAC")
     emu.add_argument("--seconds", type=float, default=0.0, help="stop after this long (0 = until Ctrl-C)")
@@ -93,7 +94,7 @@ def _read(args: argparse.Namespace) -> int:
     out = {"reader": reader, **result.as_dict()}
     result.wipe()
     _print(out, args.json)
-    return 0 if result.pa.passed else 1
+    return 0 if result.pa.passed and result.active_auth.status != "fail" else 1
 
 
 def _placeholder_face() -> tuple[bytes, tuple[int, int]]:
@@ -109,8 +110,9 @@ def _placeholder_face() -> tuple[bytes, tuple[int, int]]:
 
 
 def build_emulator(mrz: list[str], face: str | None, fault: str | None, extended: bool,
-                   master_out: str | None, pace: bool = False) -> Any:
+                   master_out: str | None, pace: bool = False, active_auth: bool = False) -> Any:
     """The emulated passport for ``emulate`` (and tests): PKI, faults, master list written."""
+    from cryptography.hazmat.primitives.asymmetric import ec
     from PIL import Image
 
     from egate.chip.emulator import ChipFaults, EmulatedPassport
@@ -129,9 +131,10 @@ def build_emulator(mrz: list[str], face: str | None, fault: str | None, extended
     if master_out:
         trusted.write_master_list(master_out, trusted.crl())
     faults = ChipFaults(wrong_keys=fault == "wrong-keys", tamper_dg1=fault == "tampered-dg1",
-                        stop_after=4 if fault == "stop-answering" else None)
+                        stop_after=4 if fault == "stop-answering" else None, clone=fault == "cloned")
+    aa_key = ec.generate_private_key(ec.SECP256R1()) if active_auth or fault == "cloned" else None
     return EmulatedPassport(list(mrz), jpeg, size, pki, faults, extended_length=extended,
-                            pace_info=PaceInfo(PACE_ECDH_GM_AES_128, 2, 13) if pace else None)
+                            pace_info=PaceInfo(PACE_ECDH_GM_AES_128, 2, 13) if pace else None, aa_key=aa_key)
 
 
 def _emulate(args: argparse.Namespace) -> int:
@@ -140,7 +143,7 @@ def _emulate(args: argparse.Namespace) -> int:
     from kiosk.devices.smartcard.vpcd import VirtualCard
 
     chip = build_emulator(args.mrz, args.face, args.fault, not args.no_extended, args.master_list_out,
-                          args.pace)
+                          args.pace, args.aa)
     stop = threading.Event()
     with VirtualCard(chip, args.vpcd_port, args.host, atr=chip.atr, on_power=chip.on_power) as card:
         card.insert()

@@ -8,7 +8,7 @@ signed by a :class:`~egate.chip.testpki.TestPki`.  Serve it in-process
 (:class:`kiosk.devices.smartcard.vpcd.VirtualCard`).
 
 Fault knobs (:class:`ChipFaults`): wrong BAC keys, tampered DG1 (after signing), a chip that
-stops answering after N commands.  Unknown CSCA and expired signer are properties of the PKI
+stops answering after N commands, a cloned chip (Active Authentication with another key).  Unknown CSCA and expired signer are properties of the PKI
 (a master list without this CSCA; ``TestPki.generate(ds_expired=True)``).
 """
 
@@ -18,8 +18,11 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from egate.chip import bac, lds, tlv
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from egate.chip import aa, bac, lds, tlv
 from egate.chip.apdu import (
     SW_AUTH_FAILED,
     SW_CLA_NOT_SUPPORTED,
@@ -60,6 +63,7 @@ class ChipFaults:
     wrong_keys: bool = False  # BAC keys derived from another document number
     tamper_dg1: bool = False  # DG1 changed after the SOD was signed
     stop_after: int | None = None  # stop answering from the n-th APDU on (1 = the first)
+    clone: bool = False  # Active Authentication answered with a key that is not DG15's
 
 
 class EmulatedPassport:
@@ -68,20 +72,30 @@ class EmulatedPassport:
     def __init__(self, mrz: list[str], face_jpeg: bytes, face_size: tuple[int, int], pki: TestPki,
                  faults: ChipFaults = ChipFaults(), extended_length: bool = True,
                  max_read: int = 0x8000, rng: Callable[[int], bytes] = os.urandom,
-                 pace_info: PaceInfo | None = None) -> None:
+                 pace_info: PaceInfo | None = None, aa_key: Any = None) -> None:
+        """``aa_key``: private key (EC or RSA) for Active Authentication (adds DG15, and DG14
+        naming SHA-256 for EC); None = no AA."""
         keys = MrzKeys.from_mrz(mrz)
         if faults.wrong_keys:
             keys = MrzKeys("X" + keys.document_number[1:], keys.date_of_birth, keys.date_of_expiry)
         self.keys, self.faults, self.rng = keys, faults, rng
         self.extended_length, self.max_read = extended_length, max_read
         self.atr = make_atr(extended_length)
-        dg1, dg2 = lds.build_dg1(mrz), lds.build_dg2(face_jpeg, *face_size)
-        sod = build_sod({1: dg1, 2: dg2}, pki.ds_key, pki.ds_cert)
+        groups = {1: lds.build_dg1(mrz), 2: lds.build_dg2(face_jpeg, *face_size)}
+        self.aa_key = aa_key
+        if aa_key is not None:
+            if isinstance(aa_key, ec.EllipticCurvePrivateKey):
+                groups[14] = aa.build_dg14("sha256")
+            groups[15] = aa.build_dg15(aa_key.public_key())
+            if faults.clone:  # a copy of the chip's data without its private key
+                self.aa_key = ec.generate_private_key(aa_key.curve) if isinstance(
+                    aa_key, ec.EllipticCurvePrivateKey) else rsa.generate_private_key(65537, aa_key.key_size)
+        sod = build_sod(groups, pki.ds_key, pki.ds_cert)
         if faults.tamper_dg1:
-            dg1 = lds.build_dg1([mrz[0], mrz[1][:-2] + ("1" if mrz[1][-2] != "1" else "2") + mrz[1][-1]]
-                                + list(mrz[2:]))
-        self.files = {lds.EF_COM[0]: lds.build_com([1, 2]), lds.DATA_GROUPS[1][0]: dg1,
-                      lds.DATA_GROUPS[2][0]: dg2, lds.EF_SOD[0]: sod}
+            groups[1] = lds.build_dg1([mrz[0], mrz[1][:-2] + ("1" if mrz[1][-2] != "1" else "2") + mrz[1][-1]]
+                                      + list(mrz[2:]))
+        self.files = {lds.EF_COM[0]: lds.build_com(sorted(groups)), lds.EF_SOD[0]: sod}
+        self.files.update({lds.DATA_GROUPS[n][0]: content for n, content in groups.items()})
         self.pace_info = pace_info
         if pace_info is not None:
             self.files[EF_CARD_ACCESS[0]] = build_card_access([pace_info])
@@ -194,6 +208,8 @@ class EmulatedPassport:
             if self._ef is None:
                 return b"", SW_CONDITIONS
             return self._read(self._ef, offset, cmd)
+        if cmd.ins == 0x88 and self.aa_key is not None and len(cmd.data) == 8:
+            return aa.chip_sign(self.aa_key, cmd.data), SW_OK
         if cmd.ins == 0xB1 and cmd.p1 == 0 and cmd.p2 == 0 and self._ef is not None:
             try:  # offset in DO54, answer in DO53 (ISO 7816-4 odd INS)
                 offset = int.from_bytes(tlv.unwrap(cmd.data, 0x54), "big")

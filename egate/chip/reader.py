@@ -15,14 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from egate.chip import bac, lds, pace, tlv
+from cryptography.exceptions import InvalidSignature
+
+from egate.chip import aa, bac, lds, pace, tlv
 from egate.chip.apdu import SW_END_OF_FILE, SW_FILE_NOT_FOUND, SW_OK, Command, split_response
 from egate.chip.errors import ChipError, LdsError, StatusError
 from egate.chip.mrzkeys import MrzKeys
-from egate.chip.pa import MasterList, PaResult, passive_authentication
+from egate.chip.pa import Check, MasterList, PaResult, passive_authentication
 from egate.chip.sm import SHORT_MAX_READ, SecureMessaging
 from egate.chip.transport import Transport
 
+NO_AA = Check("active_authentication", "skip", "the chip has no DG15 (no Active Authentication)")
 EXTENDED_READ = 0x10000  # ask for everything; the chip sends what it can
 MAX_OFFSET = 0x7FFF  # largest READ BINARY (B0) offset; beyond it B1 with a DO54 offset
 
@@ -39,6 +42,7 @@ class ChipResult:
     extended_length: bool = False
     apdus: int = 0
     access: str = "BAC"  # "PACE" or "BAC"
+    active_auth: Check = field(default_factory=lambda: NO_AA)  # anti-cloning, when DG15 exists
 
     @property
     def total_ms(self) -> float:
@@ -53,6 +57,7 @@ class ChipResult:
             "face": self.face.describe() if self.face else None,
             "passive_authentication": self.pa.as_dict(),
             "access": self.access,
+            "active_authentication": {"status": self.active_auth.status, "reason": self.active_auth.reason},
             "extended_length": self.extended_length,
             "apdus": self.apdus,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
@@ -100,6 +105,25 @@ class ChipSession:
     def authenticate(self, keys: MrzKeys, rng: Callable[[int], bytes] = os.urandom) -> None:
         """Basic Access Control; raises :class:`~egate.chip.errors.AccessDenied`."""
         self.sm = bac.authenticate(self.plain, keys, rng)
+
+    def active_authentication(self, dg15: bytes | None, dg14: bytes | None,
+                              rng: Callable[[int], bytes] = os.urandom) -> Check:
+        """INTERNAL AUTHENTICATE with a random challenge, checked against DG15's key."""
+        name = "active_authentication"
+        try:
+            key = aa.parse_dg15(dg15 or b"")
+            hash_name = aa.ecdsa_hash(dg14)
+        except LdsError as exc:
+            return Check(name, "fail", str(exc))
+        challenge = rng(8)
+        data, sw = self.send(Command(0x00, 0x88, 0, 0, challenge, ne=65536 if self.extended else 256,
+                                     extended=self.extended))
+        if sw != SW_OK:
+            return Check(name, "fail", f"INTERNAL AUTHENTICATE refused (status {sw:04X})")
+        try:
+            return Check(name, "pass", aa.verify(key, challenge, data, hash_name))
+        except InvalidSignature as exc:
+            return Check(name, "fail", f"the chip's signature does not verify ({exc})".replace(" ()", ""))
 
     def card_access(self) -> list[pace.PaceInfo]:
         """PACE protocols offered in EF.CardAccess (read in the clear); [] when none."""
@@ -209,17 +233,24 @@ def read_passport(transport: Transport, keys: MrzKeys, master: MasterList | None
         groups[2] = session.read_file(lds.DATA_GROUPS[2])
         face = lds.parse_dg2(groups[2])
     lap("dg2")
+    for extra in (14, 15):  # Active Authentication: DG15 key, DG14 for the ECDSA hash
+        if extra in com.data_groups:
+            groups[extra] = session.read_file(lds.DATA_GROUPS[extra])
     sod = session.read_file(lds.EF_SOD)
     lap("sod")
     pa = passive_authentication(sod, groups, master or MasterList(), printed_mrz, now)
     lap("pa")
+    active = session.active_authentication(groups.get(15), groups.get(14), rng) if 15 in groups else NO_AA
+    if 15 in groups:
+        lap("aa")
     try:
         dg1_mrz = lds.parse_dg1(groups[1])
     except LdsError:
         dg1_mrz = []
     if 2 in groups:
         groups[2] = b""  # drop the raw DG2 copy; only ``face`` keeps the image
-    return ChipResult(com.data_groups, dg1_mrz, face, pa, timings, session.extended, session.apdus, access)
+    return ChipResult(com.data_groups, dg1_mrz, face, pa, timings, session.extended, session.apdus, access,
+                      active)
 
 
 def read_from_device(device: Any, keys: MrzKeys, master: MasterList | None = None,

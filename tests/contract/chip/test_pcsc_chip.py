@@ -103,7 +103,7 @@ def test_cli_reads_the_emulator_served_by_cli(pcscd, tmp_path, capsys) -> None:
     ml = tmp_path / "ml"
     proc = subprocess.Popen(
         [sys.executable, "-m", "kiosk", "chip", "emulate", "--vpcd-port", str(pcscd.vpcd_port),
-         "--master-list-out", str(ml), "--seconds", "60", "--pace"],
+         "--master-list-out", str(ml), "--seconds", "60", "--pace", "--aa"],
         stdout=subprocess.PIPE, text=True)
     try:
         assert "emulated e-passport" in proc.stdout.readline()
@@ -114,10 +114,11 @@ def test_cli_reads_the_emulator_served_by_cli(pcscd, tmp_path, capsys) -> None:
         proc.terminate()
         proc.wait(timeout=10)
     assert code == 0
-    assert out["data_groups"] == ["DG1", "DG2"]
+    assert out["data_groups"] == ["DG1", "DG2", "DG14", "DG15"]
     assert out["dg1_mrz"] == MRZ
     assert out["passive_authentication"]["passed"] is True
     assert out["access"] == "PACE"
+    assert out["active_authentication"]["status"] == "pass"
     assert set(out["passive_authentication"]["checks"]) >= {"dg_hashes", "ds_signature", "csca_chain"}
     assert out["ms"] > 0
 
@@ -139,3 +140,14 @@ def test_device_layer_pcsc_adapter_reads_the_passport(pcscd, pki, master, face_j
         finally:
             device.stop()
     assert result.access == "PACE" and result.pa.passed and bytes(result.face.data) == face_jpeg
+
+
+def test_active_authentication_and_a_cloned_chip_over_pcsc(pcscd, pki, master, face_jpeg) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(65537, 2048)
+    genuine = _read(pcscd, EmulatedPassport(MRZ, face_jpeg, (300, 384), pki, aa_key=key), master)
+    assert genuine.active_auth.status == "pass"
+    clone = _read(pcscd, EmulatedPassport(MRZ, face_jpeg, (300, 384), pki, ChipFaults(clone=True), aa_key=key),
+                  master)
+    assert clone.active_auth.status == "fail" and clone.pa.passed

@@ -212,3 +212,29 @@ def test_jpeg2000_face_is_read_and_decodes(pki, master, face_jpeg) -> None:
     result = _read(EmulatedPassport(MRZ, out.getvalue(), (300, 384), pki), master)
     assert result.face.format == "jpeg2000" and result.pa.passed
     assert Image.open(io.BytesIO(bytes(result.face.data))).size == (300, 384)
+
+
+@pytest.fixture(scope="module")
+def aa_keys():
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    return {"ec": ec.generate_private_key(ec.SECP256R1()), "rsa": rsa.generate_private_key(65537, 1024)}
+
+
+@pytest.mark.parametrize(("kind", "extended"), [("ec", True), ("rsa", False), ("rsa", True)])
+def test_active_authentication_passes_for_the_real_chip(make_chip, master, aa_keys, kind, extended) -> None:
+    result = _read(make_chip(aa_key=aa_keys[kind], extended_length=extended), master, extended)
+    assert result.active_auth.status == "pass", result.active_auth
+    assert 15 in result.data_groups and result.pa.passed  # DG14/DG15 hashes checked too
+    assert result.as_dict()["active_authentication"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("kind", ["ec", "rsa"])
+def test_cloned_chip_fails_active_authentication(make_chip, master, aa_keys, kind) -> None:
+    result = _read(make_chip(ChipFaults(clone=True), aa_key=aa_keys[kind]), master)
+    assert result.active_auth.status == "fail"
+    assert result.pa.passed  # the copied data itself is genuine: only AA can tell
+
+
+def test_chip_without_dg15_skips_active_authentication(make_chip, master) -> None:
+    assert _read(make_chip(), master).active_auth.status == "skip"
