@@ -139,6 +139,11 @@ class ZfmScanner(SerialDevice):
         """Stop waiting for a finger (the person walked away); capture raises FingerNotRead."""
         self._cancel.set()
 
+    def stop(self) -> None:
+        """End any wait for a finger, then close."""
+        self.cancel()
+        super().stop()
+
     def verify(self, reference: bytes, wait_s: float | None = None) -> MatchResult:
         """1:1: capture into buffer 1, download ``reference`` into buffer 2, Match on the sensor."""
         if not reference:

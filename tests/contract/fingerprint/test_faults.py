@@ -160,3 +160,26 @@ def test_unplug_mid_capture_fails_fast_and_replug_recovers(tmp_path: Path):
         scanner.stop()
         server.stop()
         pair.stop()
+
+
+def test_cancel_ends_a_wait_for_a_finger_at_once(sim_scanner):
+    sim, _, scanner = sim_scanner
+    sim.lift()
+    errors: list[BaseException] = []
+    worker = threading.Thread(target=lambda: _catch(errors, scanner.capture, 1, 30.0))
+    worker.start()
+    for _ in range(500):  # until the adapter is polling GenImg
+        if sum(1 for c, _ in sim.commands if c == p.Cmd.GEN_IMG) >= 2:
+            break
+        threading.Event().wait(0.01)
+    scanner.cancel()
+    worker.join(5)
+    assert not worker.is_alive()
+    assert isinstance(errors[0], FingerNotRead) and errors[0].code == p.Code.NO_FINGER
+
+
+def _catch(errors: list[BaseException], fn, *args) -> None:
+    try:
+        fn(*args)
+    except BaseException as exc:  # noqa: BLE001 - handed to the test
+        errors.append(exc)
