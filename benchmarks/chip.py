@@ -9,6 +9,7 @@ Target (issue 6): at most 1 s per read.  Measured per configuration: the whole
 - pcsc-short: a chip without extended length (0xDF-byte chunks, ~90 APDUs);
 - pcsc-extended-rsa: as the first, with an RSA-2048 PKI instead of ECDSA P-256;
 - pcsc-extended-pace: as the first, opened with PACE (ECDH-GM, AES-128, brainpoolP256r1);
+- pcsc-extended-pace-aa: PACE plus DG14/DG15 and Active Authentication (ECDSA P-256);
 - in-process: the same chip called directly (no PC/SC), the floor of our own code.
 Comparison tool: ``openssl cms -verify`` (OpenSSL 3) on the same EF.SOD, for the signature and
 chain part of passive authentication: verdicts side by side on a genuine chip, a tampered DG1,
@@ -33,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # benchmarks/queue.py would shadow the standard library's queue module: drop this folder.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 sys.path.insert(0, str(ROOT))
+
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from egate.chip import lds, tlv
 from egate.chip.emulator import ChipFaults, EmulatedPassport
@@ -77,7 +80,7 @@ def _run(name: str, runs: int, chip: EmulatedPassport, master: MasterList, pcscd
         for k, v in result.timings_ms.items():
             phases.setdefault(k, []).append(v)
         apdus = result.apdus
-        passed = passed and result.pa.passed
+        passed = passed and result.pa.passed and result.active_auth.status != "fail"
         result.wipe()
     return {"config": name, "runs": runs, "apdus": apdus, "pa_passed_every_run": passed,
             "total_ms": _stats(totals), "connect_ms": _stats(connect),
@@ -169,12 +172,16 @@ def main() -> int:
     ec_master = MasterList.load(ec_pki.write_master_list(work / "ml-ec", ec_pki.crl()))
     rsa_master = MasterList.load(rsa_pki.write_master_list(work / "ml-rsa", rsa_pki.crl()))
     with private_pcscd() as env:
-        for name, pki, master, ext, pace in (
-                ("pcsc-extended", ec_pki, ec_master, True, None),
-                ("pcsc-short", ec_pki, ec_master, False, None),
-                ("pcsc-extended-rsa", rsa_pki, rsa_master, True, None),
-                ("pcsc-extended-pace", ec_pki, ec_master, True, PaceInfo(PACE_ECDH_GM_AES_128, 2, 13))):
-            chip = EmulatedPassport(MRZ, face, (300, 384), pki, extended_length=ext, pace_info=pace)
+        pace = PaceInfo(PACE_ECDH_GM_AES_128, 2, 13)
+        aa_key = ec.generate_private_key(ec.SECP256R1())
+        for name, pki, master, ext, pace_info, aa in (
+                ("pcsc-extended", ec_pki, ec_master, True, None, None),
+                ("pcsc-short", ec_pki, ec_master, False, None, None),
+                ("pcsc-extended-rsa", rsa_pki, rsa_master, True, None, None),
+                ("pcsc-extended-pace", ec_pki, ec_master, True, pace, None),
+                ("pcsc-extended-pace-aa", ec_pki, ec_master, True, pace, aa_key)):
+            chip = EmulatedPassport(MRZ, face, (300, 384), pki, extended_length=ext, pace_info=pace_info,
+                                    aa_key=aa)
             with env.card(chip, atr=chip.atr, on_power=chip.on_power) as card:
                 card.insert(wait_s=5.0)
                 configs.append(_run(name, args.runs, chip, master, env))
