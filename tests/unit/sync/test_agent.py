@@ -255,3 +255,26 @@ def test_progress_reports_backlog_rate_and_eta(queue, central, clock):
     clock.sleep(1)
     agent.step()
     assert agent.step() == 0 and seen[-1].state == "idle" and seen[-1].eta_s == 0.0
+
+
+def test_a_failing_round_is_reported_and_the_worker_keeps_going(queue, central, clock):
+    from kiosk.errors import QueueError
+
+    queue.enqueue("service.submit", {"n": 1})
+    real_claim = queue.claim
+    calls = {"n": 0}
+
+    def flaky_claim(*a: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise QueueError("disk I/O error")
+        return real_claim(*a)
+
+    queue.claim = flaky_claim
+    states: list[str] = []
+    agent = SyncAgent(queue, central, AgentOptions(), clock=clock, sleep=clock.sleep,  # type: ignore[arg-type]
+                      on_progress=lambda pr: states.append(pr.state))
+    clock.hook = lambda t: agent.stop() if queue.stats()["acked"] == 1 else None
+    agent.run_forever()
+    assert states[0] == "error" and clock.sleeps[0] == 60.0
+    assert queue.stats()["acked"] == 1 and states[-1] == "stopped"
