@@ -2,7 +2,8 @@
 
 pcscd refuses to start while another instance holds ``/run/pcscd``, and its socket path is
 compiled in (the daemon ignores ``PCSCLITE_CSOCK_NAME``; only the client library honours it).
-So we start pcscd with ``unshare --mount`` in a private mount namespace, bind-mount a fresh
+So we start pcscd with ``unshare --mount`` (plus ``--user --map-root-user`` when not root) in
+a private mount namespace, bind-mount a fresh
 temp directory over ``/run/pcscd`` there (so its socket lands in a directory the rest of the
 system can see), give it a private reader config (``pcscd --config DIR``) with one vpcd reader
 on a free port, and point this process's libpcsclite at the socket with ``PCSCLITE_CSOCK_NAME``.
@@ -91,14 +92,22 @@ def vpcd_driver() -> str:
     raise DeviceNotFound("vsmartcard-vpcd driver not installed (apt-get install vsmartcard-vpcd)")
 
 
-def check_namespaces() -> None:
-    """Raise :class:`NamespaceForbidden` (with the system's words) if ``unshare -m`` fails."""
+def unshare_command() -> list[str]:
+    """``unshare`` with a private mount namespace; unprivileged users also get a user namespace
+    (mapped to root inside it), which lets them mount there without any real privilege."""
     unshare = shutil.which("unshare")
     if unshare is None:
         raise NamespaceForbidden("the unshare tool (util-linux) is not installed")
-    proc = subprocess.run([unshare, "--mount", "true"], capture_output=True, text=True, timeout=10, check=False)
+    user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    return [unshare, *user, "--mount", "--propagation", "private"]
+
+
+def check_namespaces() -> None:
+    """Raise :class:`NamespaceForbidden` (with the system's words) if the namespace is refused."""
+    cmd = unshare_command()
+    proc = subprocess.run([*cmd, "true"], capture_output=True, text=True, timeout=10, check=False)
     if proc.returncode != 0:
-        raise NamespaceForbidden(f"unshare --mount refused: {proc.stderr.strip() or proc.returncode}")
+        raise NamespaceForbidden(f"{' '.join(cmd[1:])} refused: {proc.stderr.strip() or proc.returncode}")
 
 
 def _free_port_pair() -> int:
@@ -159,7 +168,7 @@ class PcscdEnv:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
         try:
             self._proc = subprocess.Popen(
-                ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", _NS_SCRIPT],
+                [*unshare_command(), "--", "sh", "-c", _NS_SCRIPT],
                 env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
         finally:
