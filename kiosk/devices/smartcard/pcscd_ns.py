@@ -2,11 +2,11 @@
 
 pcscd refuses to start while another instance holds ``/run/pcscd``, and its socket path is
 compiled in (the daemon ignores ``PCSCLITE_CSOCK_NAME``; only the client library honours it).
-So we start pcscd with ``unshare --mount`` (plus ``--user --map-root-user`` when not root) in
-a private mount namespace, bind-mount a fresh
-temp directory over ``/run/pcscd`` there (so its socket lands in a directory the rest of the
-system can see), give it a private reader config (``pcscd --config DIR``) with one vpcd reader
-on a free port, and point this process's libpcsclite at the socket with ``PCSCLITE_CSOCK_NAME``.
+So we start pcscd with ``unshare --mount`` (plus ``--user --map-root-user`` when not root)
+in a private mount namespace, bind-mount a fresh temp directory over ``/run/pcscd`` there (so
+its socket lands in a directory the rest of the system can see), give it a private reader
+config (``pcscd --config DIR``) with one vpcd reader on a free port, and point this
+process's libpcsclite at the socket with ``PCSCLITE_CSOCK_NAME``.
 
 libpcsclite reads ``PCSCLITE_CSOCK_NAME`` once per process, at its first call, and keeps it.
 Hence one socket path per process (:func:`claim_socket_env`): call it (or enter
