@@ -74,16 +74,24 @@ class LocalTransport:
         self.handler, self.timeout_s, self.extended_length = handler, timeout_s, extended_length
         self.io = IoWorker(name)
         self.log: list[tuple[bytes, bytes]] = []  # (command, response) transcript
+        self._stuck = False
 
     def transmit(self, apdu: bytes) -> bytes:
         """Call the handler; raises DeviceTimeout when it does not return in time."""
-        rapdu = self.io.call(lambda: self.handler(apdu), self.timeout_s)
+        try:
+            rapdu = self.io.call(lambda: self.handler(apdu), self.timeout_s)
+        except DeviceTimeout:
+            self._stuck = True
+            raise
         self.log.append((apdu, rapdu))
         return rapdu
 
     def close(self) -> None:
-        """Stop the worker (a handler stuck forever is left behind as a daemon thread)."""
-        self.io.stop()
+        """Stop the worker; after a timeout without waiting for the stuck handler."""
+        if self._stuck:
+            threading.Thread(target=self.io.stop, name="chip-local-close", daemon=True).start()
+        else:
+            self.io.stop()
 
 
 def list_readers() -> list[str]:
