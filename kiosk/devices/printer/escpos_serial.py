@@ -6,7 +6,9 @@ pyserial failures to the error tree, health from real-time status (``DLE EOT``),
 receipt as one raster image (Arabic is rendered, never sent as text).
 
 Options (``[devices.printer.options]``): ``baudrate`` (9600), ``profile`` (python-escpos
-printer profile, default ``TM-T20II``: 576 dots), ``dsrdtr`` (false).
+printer profile, default ``TM-T20II``: 576 dots), ``dsrdtr`` (false), ``confirm_job`` (true:
+wait for the ``GS r 1`` answer that follows the job, so paper running out during a receipt is
+known when ``print_receipt`` returns; set false for printers without ``GS r``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from kiosk.errors import DeviceError, DeviceNotFound, DeviceProtocolError, Devic
 if TYPE_CHECKING:  # importing escpos writes a capabilities cache file: only when printing
     from escpos.escpos import Escpos
 
+R = TypeVar("R")
 DEFAULT_PROFILE = "TM-T20II"
 FRAGMENT_ROWS = 960  # rows per GS v 0 command
 
@@ -119,16 +122,29 @@ class EscposSerialPrinter(DeviceBase):
         bytes (the full timeout) although the printer answers exactly one.
         """
         self._send(lambda p: p._raw(st.query(n)))
+        return self._answer(st.check)
+
+    def _answer(self, check: Callable[[int], R], timeout_s: float | None = None) -> R:
+        """Read one status byte (within ``timeout_s``, default the read timeout) and check it."""
         device: Any = getattr(self._printer, "device", None)
+        if device is None:
+            raise DeviceNotFound(f"{self.cfg.port}: not open")
         try:
-            answer = device.read(1) if device is not None else b""
+            saved = device.timeout
+            if timeout_s is not None:
+                device.timeout = timeout_s
+            try:
+                answer = device.read(1)
+            finally:
+                if timeout_s is not None:
+                    device.timeout = saved
         except (serial.SerialException, OSError, termios.error) as exc:
             self._close()
             raise DeviceNotFound(f"{self.cfg.port}: unplugged ({short_reason(exc)})") from None
         if not answer:
             raise DeviceTimeout(f"{self.cfg.port}: no answer to status query")
         try:
-            return st.check(answer[0])
+            return check(answer[0])
         except DeviceProtocolError:
             device.reset_input_buffer()
             raise
@@ -155,6 +171,12 @@ class EscposSerialPrinter(DeviceBase):
         if not before.ready:
             raise PaperOut() if before.paper == "out" else PrinterNotReady(before.problem())
         self._send(lambda p: print_job(p, image))
+        if self.cfg.options.get("confirm_job", True):
+            # GS r is answered in order: once the answer is here the receipt is printed
+            self._send(lambda p: p._raw(st.GS_R_PAPER))
+            if self._answer(st.parse_gs_r, self._job_timeout(image.height)) == "out":
+                self._report(st.PrinterStatus(online=False, paper="out"))
+                raise PaperOut("ran out during the receipt; it is incomplete")
         after = self._status()
         self._report(after)
         if after.paper == "out":

@@ -108,6 +108,8 @@ class EscposSimulator(ByteSimulator):
         name, a = op.name, op.args
         if name == "status":
             self.send(bytes([st.encode(self.status()).get(a[0], st.FIXED)]))
+        elif name == "transmit_status":
+            self.send(bytes([st.encode_gs_r(self.status().paper) if a[0] in (1, 49) else 0]))
         elif name == "text":
             self._line += op.data
         elif name == "lf":

@@ -9,6 +9,11 @@ and bits 0 and 7 always 0 (so ``b & 0x93 == 0x12`` tells a status byte from nois
 * n=4 roll paper sensor: bits 2-3 = paper near end, bits 5-6 = paper end.
 
 python-escpos reads n=4 with masks 0x1E (low) and 0x72 (none); these functions agree.
+
+``GS r 1`` (``1D 72 01``) asks for the paper sensor too, but it is *not* real-time: the printer
+answers when it reaches it in its buffer, i.e. after printing everything sent before it.  The
+adapter uses it to learn that a job is done and whether the paper lasted (bits 0-1 near end,
+bits 2-3 paper end, bits 4 and 7 always 0).
 """
 
 from __future__ import annotations
@@ -54,6 +59,23 @@ class PrinterStatus:
         if self.paper == "near_end":
             return "paper near end"
         return ""
+
+
+GS_R_PAPER = b"\x1dr\x01"
+
+
+def parse_gs_r(byte: int) -> Paper:
+    """The paper level from the answer to ``GS r 1``."""
+    if byte & 0x90:
+        raise DeviceProtocolError(f"not a GS r status byte: 0x{byte:02x}")
+    if byte & 0x0C:
+        return "out"
+    return "near_end" if byte & 0x03 else "ok"
+
+
+def encode_gs_r(paper: Paper) -> int:
+    """The answer to ``GS r 1`` for a paper level (used by the simulator)."""
+    return {"ok": 0x00, "near_end": 0x03, "out": 0x0F}[paper]
 
 
 def query(n: int) -> bytes:

@@ -144,3 +144,14 @@ def test_without_raqm_reshaper_and_bidi_do_the_shaping(monkeypatch) -> None:
     left, right = _ink_columns(word, 0, 40)
     assert right > 576 - 20  # still right-aligned
     assert right - left < np.ptp(_ink_columns(isolated, 0, 40))
+
+
+@pytest.mark.parametrize(("byte", "paper"), [(0x00, "ok"), (0x03, "near_end"), (0x0C, "out"), (0x0F, "out")])
+def test_gs_r_paper_answer(byte: int, paper: str) -> None:
+    assert st.parse_gs_r(byte) == paper
+    assert st.parse_gs_r(st.encode_gs_r(paper)) == paper  # type: ignore[arg-type]
+
+
+def test_gs_r_rejects_noise() -> None:
+    with pytest.raises(DeviceProtocolError):
+        st.parse_gs_r(0x90)
