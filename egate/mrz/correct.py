@@ -4,9 +4,9 @@
    digits, letters in codes, states, sex and names, anything in document numbers and
    optional data), so O/0, I/1, B/8, S/5, Z/2 are settled by position wherever the field type
    decides.
-2. Where a check digit fails, a document number or optional-data character whose best and
-   second-best readings are close may be swapped for the second one, one position per field,
-   and only if *every* check then holds.  Never more than :data:`MAX_SWAPS` swaps.
+2. Close calls in checked fields (best and second-best readings within
+   :data:`SWAP_MARGIN`) are tried both ways; a mix is only kept if *every* check holds, and
+   when several mixes pass, the check digits cannot decide and the read is not vouched for.
 3. Characters no check digit covers (names, states, sex) must be read with a clear margin,
    otherwise the read is reported, but not valid: a check digit cannot catch a wrong name.
 
@@ -15,6 +15,7 @@ Reads of several frames of the same document are combined by summing their score
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +23,10 @@ import numpy as np
 from egate.mrz.parse import ALPHA, ALPHABET, ANY, CHECK, NUMERIC, MrzData, parse, position_classes
 
 MAX_SWAPS = 2            #: most characters changed from their best reading
+MAX_TIES = 4             #: close calls in checked fields tried both ways
 SWAP_MARGIN = 0.08       #: a swap is only tried where the top two scores are this close
-TRUST_MARGIN = 0.05      #: unchecked characters need at least this lead over the runner-up
-TRUST_SCORE = 0.45       #: ... and at least this correlation
+TRUST_MARGIN = 0.02      #: unchecked characters need at least this lead over the runner-up
+TRUST_SCORE = 0.6        #: ... and at least this correlation
 
 _DIGITS = np.array([c.isdigit() for c in ALPHABET])
 _LETTERS = np.array([c.isalpha() for c in ALPHABET])
@@ -75,46 +77,50 @@ def correct(kind: str, scores: list[np.ndarray]) -> Corrected:
     masked = [_masked(s, c) for s, c in zip(scores, classes)]
     order = [np.argsort(-m, axis=1) for m in masked]
     lines = ["".join(ALPHABET[i] for i in o[:, 0]) for o in order]
-    data = parse(lines)
-    swaps = 0
-    if not data.valid:
-        data, swaps = _try_swaps(kind, lines, masked, order, data)
-    uncertain = _uncertain(kind, masked, order)
-    return Corrected(data, data.valid and not uncertain, swaps, uncertain)
+    data, changed, ambiguous = _resolve_ties(kind, lines, masked, order)
+    uncertain = tuple(sorted(set(_uncertain(kind, masked, order)) | set(ambiguous)))
+    return Corrected(data, data.valid and not uncertain, changed, uncertain)
 
 
-def _try_swaps(kind: str, lines: list[str], masked: list[np.ndarray],
-               order: list[np.ndarray], data: MrzData) -> tuple[MrzData, int]:
-    """Swap close-call characters in covered alphanumeric fields until every check holds."""
-    classes = position_classes(kind)
+def _resolve_ties(kind: str, lines: list[str], masked: list[np.ndarray],
+                  order: list[np.ndarray],
+                  ) -> tuple[MrzData, int, list[tuple[int, int]]]:
+    """Try the runner-up at the closest calls in checked fields; keep a unique valid mix.
+
+    Returns (data, characters changed, ambiguous positions).  Up to :data:`MAX_TIES` close
+    calls (top two within :data:`SWAP_MARGIN`) are tried in every combination, and at most
+    :data:`MAX_SWAPS` changed at once.  When more than one combination passes every check, the
+    check digits cannot say which is true: the best-scoring one is returned and the
+    positions where the passing mixes differ are reported ambiguous.
+    """
+    covered = _checked_positions(kind)
     close: list[tuple[float, int, int]] = []
-    for li, (m, o, cls) in enumerate(zip(masked, order, classes)):
-        for pos in range(len(cls)):
-            if cls[pos] == ALPHA:
-                continue
+    for li, (m, o) in enumerate(zip(masked, order)):
+        for pos in covered[li]:
             gap = m[pos, o[pos, 0]] - m[pos, o[pos, 1]]
             if gap < SWAP_MARGIN and np.isfinite(m[pos, o[pos, 1]]):
                 close.append((float(gap), li, pos))
     close.sort()
-    close = close[:8]
-    trials: list[list[tuple[int, int]]] = [[(li, pos)] for _, li, pos in close]
-    if MAX_SWAPS >= 2:
-        trials += [[(a[1], a[2]), (b[1], b[2])] for i, a in enumerate(close)
-                   for b in close[i + 1:]]
-    found: list[MrzData] = []
-    for trial in trials:
+    ties = [(li, pos) for _, li, pos in close[:MAX_TIES]]
+    passing: list[tuple[float, MrzData, int]] = []
+    for combo in itertools.product((0, 1), repeat=len(ties)):
+        if sum(combo) > MAX_SWAPS:
+            continue
         new = [list(line) for line in lines]
-        for li, pos in trial:
-            new[li][pos] = ALPHABET[order[li][pos, 1]]
+        cost = 0.0
+        for (li, pos), pick in zip(ties, combo):
+            new[li][pos] = ALPHABET[order[li][pos, pick]]
+            cost += float(masked[li][pos, order[li][pos, 0]] - masked[li][pos, order[li][pos, pick]])
         candidate = parse(["".join(line) for line in new])
         if candidate.valid:
-            found.append(candidate)
-            if len(trial) == 1:
-                break
-    if len({c.lines for c in found}) == 1:  # one unambiguous repair only
-        return found[0], len([1 for a, b in zip("".join(lines), "".join(found[0].lines))
-                              if a != b])
-    return data, 0
+            passing.append((cost, candidate, sum(combo)))
+    if not passing:
+        return parse(lines), 0, []
+    passing.sort(key=lambda item: item[0])
+    _, best, changed = passing[0]
+    ambiguous = sorted({(li, pos) for _, other, _ in passing[1:] for li, pos in ties
+                        if other.lines[li][pos] != best.lines[li][pos]})
+    return best, changed, ambiguous
 
 
 def _uncertain(kind: str, masked: list[np.ndarray], order: list[np.ndarray],

@@ -73,14 +73,15 @@ def candidates(gray: np.ndarray) -> list[tuple[tuple[float, float], tuple[float,
     for size in CLOSE_SIZES:
         closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE,
                                   cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-        for label in range(1, count):
-            x, y, bw, bh, area = (int(v) for v in stats[label])
-            if np.hypot(bw, bh) < MIN_LONG:
+        contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for c in contours:
+            if len(c) < 4:
                 continue
-            pts = cv2.findNonZero((labels[y:y + bh, x:x + bw] == label).astype(np.uint8))
-            (cx, cy), (w, h), ang = cv2.minAreaRect(pts)
-            cx, cy = cx + x, cy + y
+            _, _, bw, bh = cv2.boundingRect(c)
+            if bw * bw + bh * bh < MIN_LONG * MIN_LONG:
+                continue
+            (cx, cy), (w, h), ang = cv2.minAreaRect(c)
+            area = cv2.contourArea(c)
             long, short = max(w, h), max(min(w, h), 1.0)
             if long < MIN_LONG or not 4.0 <= long / short <= 70:
                 continue

@@ -29,7 +29,7 @@ MARGIN_T = 2        #: template margin above and below the capitals, px
 MARGIN_S = 3        #: strip margin above and below the capitals, px (vertical search +-1)
 SLACK = 2           #: allowed pitch error per character in the dynamic programme, px
 REACH = 6           #: how far each cell is searched either side of its expected place, px
-V_SCALES = (0.94, 1.06)  #: vertical scales per class (absorbs cap-height measuring error)
+V_SCALES = (0.94, 1.0, 1.06)  #: vertical scales per class (absorbs cap-height measuring error)
 _RENDER = 8         #: render templates this many times larger, then shrink (anti-aliasing)
 
 
@@ -136,17 +136,26 @@ def _template_matrix() -> np.ndarray:
 
 
 def score_columns(strip: np.ndarray) -> np.ndarray:
-    """(x, 37): best correlation of each class with the window starting at each column.
+    """(x, 37, scales): correlation of each class and scale with the window at each column.
 
-    Vertical shifts within the strip's margin and the template scales are maxed out.  All
+    Vertical shifts within the strip's margin are maxed out.  All
     windows are unit-normalised once and multiplied with the template matrix in one BLAS call.
     """
     t = templates()
     th, tw = t.images.shape[1:]
-    win = np.lib.stride_tricks.sliding_window_view(strip.astype(np.float32), (th, tw))
+    src = strip.astype(np.float32)
+    win = np.lib.stride_tricks.sliding_window_view(src, (th, tw))
     ys, xs = win.shape[:2]
-    scores = (_unit_rows(win.reshape(-1, th * tw)) @ _template_matrix()).reshape(ys, xs, -1)
-    return scores.max(axis=0).reshape(xs, len(ALPHABET), -1).max(axis=2)
+    # Templates are zero-mean, so t . (p - mean p) = t . p: only each window's spread is
+    # needed, from integral images (sum and sum of squares) instead of per-window passes.
+    s1, s2 = cv2.integral2(src, sdepth=cv2.CV_64F)
+    box = lambda ii: (ii[th:th + ys, tw:tw + xs] - ii[:ys, tw:tw + xs]  # noqa: E731
+                      - ii[th:th + ys, :xs] + ii[:ys, :xs])
+    area = th * tw
+    spread = np.sqrt(np.maximum(box(s2) - box(s1) ** 2 / area, 1e-3)).astype(np.float32)
+    raw = win.reshape(-1, area) @ _template_matrix()
+    scores = (raw / spread.reshape(-1, 1)).reshape(ys, xs, -1)
+    return scores.max(axis=0).reshape(xs, len(ALPHABET), -1)
 
 
 def cells_at(columns: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -187,7 +196,8 @@ def read_strip(strip: np.ndarray, n: int) -> LineRead:
     the positions found then re-centres the search, which follows the uneven pitch of a
     line seen in perspective or slightly mis-measured.
     """
-    columns = np.nan_to_num(score_columns(strip), nan=-1.0)
+    by_scale = np.nan_to_num(score_columns(strip), nan=-1.0)
+    columns = by_scale.max(axis=2)
     centres = PITCH + np.arange(n) * PITCH
     idx = np.arange(n)
     best: tuple[float, np.ndarray] | None = None
@@ -196,15 +206,19 @@ def read_strip(strip: np.ndarray, n: int) -> LineRead:
         quality = float(per.max(axis=1).mean())
         if best is not None and quality <= best[0]:
             break
-        best = (quality, per)
         found = centres + shifts - REACH
+        best = (quality, found)
         weight = np.clip(per.max(axis=1), 0.05, None)
         fit = np.polyfit(idx, found, 2, w=weight)
         centres = np.round(np.polyval(fit, idx)).astype(int)
     assert best is not None
-    quality, per = best
+    # One capital height for the whole line: the scale that fits the line best decides, so
+    # height differences such as digit 0 (taller) against letter O still count.
+    per_scale = by_scale[np.clip(best[1], 0, by_scale.shape[0] - 1)]     # (n, 37, scales)
+    scale = int(per_scale.max(axis=1).sum(axis=0).argmax())
+    per = per_scale[:, :, scale]
     text = "".join(ALPHABET[i] for i in per.argmax(axis=1))
-    return LineRead(text, per, quality)
+    return LineRead(text, per, float(per.max(axis=1).mean()))
 
 
 def read_line(gray: np.ndarray, quad: np.ndarray, n: int) -> LineRead:
