@@ -16,7 +16,7 @@ from __future__ import annotations
 import termios
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import serial
 from PIL import Image
