@@ -36,9 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     init.set_defaults(func=_central_init)
 
     serve = csub.add_parser("serve", help="serve the central platform over HTTPS")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback by default)")
     serve.add_argument("--port", type=int, default=8443, help="0 = any free port (printed on the READY line)")
-    serve.add_argument("--db", required=True)
+    serve.add_argument("--db", required=True, help="database made by `central init`")
     serve.add_argument("--pki", default=None, help="PKI folder (default: the one recorded by init)")
     serve.add_argument("--mtls", choices=("off", "optional", "required"), default="off",
                        help="client certificates: off, optional or required")
@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve.set_defaults(func=_central_serve)
 
     stats = csub.add_parser("stats", help="stored transactions per kiosk and kind, duplicates refused")
-    stats.add_argument("--db", required=True)
+    stats.add_argument("--db", required=True, help="the central database")
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(func=_central_stats)
 
