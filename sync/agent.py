@@ -261,7 +261,7 @@ class SyncAgent:
         pending = {r.id for r in recs}
         try:
             self._send([wire_item(r) for r in recs], pending)
-        except SyncError as exc:
+        except Exception as exc:  # release whatever is still claimed, whatever went wrong
             if pending:
                 self.queue.fail(sorted(pending), _short(exc), 0.0)
             raise

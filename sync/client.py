@@ -15,13 +15,15 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
+from pydantic import BaseModel, ValidationError
 
 from kiosk.errors import ConfigError, SyncError
 from sync import protocol as p
 
+M = TypeVar("M", bound=BaseModel)
 #: Offsets smaller than this are Date-header rounding, not skew (the header has 1 s resolution).
 SKEW_NOISE_S = 2.0
 
@@ -141,12 +143,12 @@ class CentralClient:
     def upload_body(self, body: bytes) -> p.UploadResponse:
         """Upload an already-encoded batch (see :func:`encode_batch`)."""
         reply = self.request("POST", "/v1/transactions/batch", body)
-        return p.UploadResponse.model_validate(reply.data)
+        return _parse(p.UploadResponse, reply.data)
 
     def heartbeat(self, hb: p.Heartbeat) -> p.HeartbeatResponse:
         """Send a heartbeat."""
         reply = self.request("POST", "/v1/heartbeat", dumps(hb.model_dump()))
-        return p.HeartbeatResponse.model_validate(reply.data)
+        return _parse(p.HeartbeatResponse, reply.data)
 
     def pull_config(self, etag: str | None) -> tuple[p.KioskConfigDoc | None, str | None]:
         """(new document or None when unchanged, ETag)."""
@@ -154,26 +156,34 @@ class CentralClient:
         new_etag = reply.headers.get("ETag", etag)
         if reply.status == 304:
             return None, new_etag
-        return p.KioskConfigDoc.model_validate(reply.data), new_etag
+        return _parse(p.KioskConfigDoc, reply.data), new_etag
 
     def watchlist(self, since: int) -> p.WatchlistDelta:
         """Watch-list changes since ``since``."""
-        return p.WatchlistDelta.model_validate(self.request("GET", "/v1/watchlist", params={"since": since}).data)
+        return _parse(p.WatchlistDelta, self.request("GET", "/v1/watchlist", params={"since": since}).data)
 
     def violations(self, national_id: str) -> p.ViolationsResponse:
         """Traffic violations of a person (online look-up)."""
         data = self.request("GET", "/v1/lookup/violations", params={"national_id": national_id}).data
-        return p.ViolationsResponse.model_validate(data)
+        return _parse(p.ViolationsResponse, data)
 
     def vehicles(self, national_id: str) -> p.VehiclesResponse:
         """Vehicles of a person (online look-up)."""
         data = self.request("GET", "/v1/lookup/vehicles", params={"national_id": national_id}).data
-        return p.VehiclesResponse.model_validate(data)
+        return _parse(p.VehiclesResponse, data)
 
     def documents(self, national_id: str) -> p.DocumentsResponse:
         """Documents of a person and their status (online look-up)."""
         data = self.request("GET", "/v1/lookup/documents", params={"national_id": national_id}).data
-        return p.DocumentsResponse.model_validate(data)
+        return _parse(p.DocumentsResponse, data)
+
+
+def _parse(model: type[M], data: Any) -> M:
+    """A successful answer as its contract model; a mismatch counts as a garbled answer."""
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        raise NetworkError("garbled", f"answer is not a valid {model.__name__}") from None
 
 
 def encode_batch(items: list[dict[str, Any]]) -> bytes:

@@ -278,3 +278,21 @@ def test_a_failing_round_is_reported_and_the_worker_keeps_going(queue, central, 
     agent.run_forever()
     assert states[0] == "error" and clock.sleeps[0] == 60.0
     assert queue.stats()["acked"] == 1 and states[-1] == "stopped"
+
+
+def test_claimed_items_are_released_whatever_goes_wrong(queue, central, clock):
+    queue.enqueue_many([("service.submit", {"n": i}) for i in range(3)])
+    central.raise_next = [RuntimeError("bug in a listener")]
+    agent = make(queue, central, clock)
+    with pytest.raises(RuntimeError):
+        agent.upload_batch()
+    s = queue.stats()
+    assert (s["pending"], s["in_flight"]) == (3, 0)
+
+
+def test_an_answer_that_breaks_the_contract_is_a_garbled_network_answer():
+    from sync.client import NetworkError, _parse
+
+    with pytest.raises(NetworkError) as err:
+        _parse(p.UploadResponse, {"results": "nope"})
+    assert err.value.code == "garbled"
