@@ -155,3 +155,21 @@ def test_gs_r_paper_answer(byte: int, paper: str) -> None:
 def test_gs_r_rejects_noise() -> None:
     with pytest.raises(DeviceProtocolError):
         st.parse_gs_r(0x90)
+
+
+@pytest.mark.parametrize("impl", ["bitImageRaster", "graphics", "bitImageColumn"])
+def test_simulator_rebuilds_every_escpos_image_mode(impl: str) -> None:
+    """GS v 0, GS ( L and ESC * as python-escpos emits them all come back pixel for pixel."""
+    import qrcode
+
+    image = qrcode.make("TX-IMPL", box_size=4, border=2).get_image().convert("1")
+    printer = Dummy(profile="TM-T20II")
+    printer.image(image, impl=impl)
+    printer.cut(feed=False)
+    sim = EscposSimulator()
+    sim.handle(printer.output)
+    printed = np.array(sim.receipts[0]) < 128
+    expected = np.array(image.convert("L")) < 128
+    h, w = expected.shape
+    assert (printed[:h, :w] == expected).all()
+    assert not printed[h:].any() and not printed[:, w:].any()
