@@ -52,8 +52,8 @@ def decode_line(line: bytes, aim: bool = False) -> tuple[str | None, str]:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DeviceProtocolError(f"garbled scan discarded (invalid UTF-8 at byte {exc.start})") from None
-    bad = next((i for i, ch in enumerate(text) if ch < " " and ch not in _ALLOWED_CONTROLS), None)
-    if bad is not None or "\x7f" in text:
+    bad = next((i for i, ch in enumerate(text) if _is_control(ch) and ch not in _ALLOWED_CONTROLS), None)
+    if bad is not None:
         raise DeviceProtocolError(f"garbled scan discarded (control character at {bad})")
     if not text:
         raise DeviceProtocolError("empty scan discarded")
@@ -62,6 +62,11 @@ def decode_line(line: bytes, aim: bool = False) -> tuple[str | None, str]:
     if not _AIM.match(text):
         raise DeviceProtocolError("scan without the configured AIM symbology identifier discarded")
     return _AIM_LETTERS.get(text[1]), text[3:]
+
+
+def _is_control(ch: str) -> bool:
+    """C0 and C1 control characters and DEL (never printed on a barcode)."""
+    return ch < " " or "\x7f" <= ch <= "\x9f"
 
 
 class LineFramer:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kiosk.devices.barcode import framing
 from kiosk.errors import ConfigError, DeviceProtocolError
@@ -34,7 +36,13 @@ def test_plain_line_keeps_gs1_separators_and_utf8() -> None:
 
 @pytest.mark.parametrize(
     ("line", "why"),
-    [(b"\xff\xfeab", "invalid UTF-8"), (b"ab\x07cd", "control character"), (b"", "empty")],
+    [
+        (b"\xff\xfeab", "invalid UTF-8"),
+        (b"ab\x07cd", "control character at 2"),
+        (b"ab\x7f", "control character at 2"),
+        ("a\x85".encode(), "control character at 1"),
+        (b"", "empty"),
+    ],
 )
 def test_garbled_lines_are_protocol_errors(line: bytes, why: str) -> None:
     with pytest.raises(DeviceProtocolError, match=why):
@@ -67,3 +75,27 @@ def test_framer_drops_runaway_input() -> None:
     f = framing.LineFramer(b"\r", max_len=10)
     f.feed(b"x" * 11, 0.0)
     assert f.take_stale(0.0, gap_s=99) == b"x" * 11
+
+
+@given(
+    st.lists(
+        st.text(st.characters(max_codepoint=0x2FF, exclude_categories=("Cc", "Cs")), min_size=1, max_size=80),
+        max_size=6,
+    ),
+    st.sampled_from([b"\r", b"\n", b"\r\n", b"\t"]),
+    st.lists(st.integers(1, 50), min_size=1, max_size=20),
+)
+def test_framer_yields_the_same_lines_however_the_stream_is_cut(
+    texts: list[str], suffix: bytes, cuts: list[int]
+) -> None:
+    texts = [t for t in texts if suffix.decode() not in t and "\r" not in t and "\t" not in t] or ["x"]
+    stream = b"".join(framing.encode_scan(t, suffix) for t in texts)
+    framer = framing.LineFramer(suffix)
+    lines: list[bytes] = []
+    pos, i = 0, 0
+    while pos < len(stream):
+        step = cuts[i % len(cuts)]
+        lines += framer.feed(stream[pos : pos + step], float(i))
+        pos, i = pos + step, i + 1
+    assert [framing.decode_line(line) for line in lines] == [(None, t) for t in texts]
+    assert framer.pending == 0
