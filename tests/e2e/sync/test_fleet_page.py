@@ -5,12 +5,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from sync import protocol as p
+from sync.client import encode_batch
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
@@ -30,6 +32,9 @@ def chromium(url: str, tmp: Path, *mode: str) -> subprocess.CompletedProcess[str
 
 def test_fleet_page_shows_heartbeats_devices_backlog_and_alarms(central, client_for, tmp_path):
     ok = {"card": {"state": "ok"}, "printer": {"state": "ok"}, "fingerprint": {"state": "ok"}}
+    tx = {"id": str(uuid.uuid4()), "kind": "service.submit", "kiosk_id": "KSK-E2E-0001", "created_at": time.time(),
+          "payload": {"n": 1}}
+    assert client_for("KSK-E2E-0001").upload_body(encode_batch([tx, {**tx, "kiosk_id": "KSK-E2E-0002"}])).accepted == 1
     client_for("KSK-E2E-0001").heartbeat(p.Heartbeat(app_version="0.1.0", uptime_s=3600, devices=ok,
                                                      queue=p.QueueStats(pending=3), disk_free_bytes=50 * 1024**3,
                                                      clock_offset_s=0.4, last_sync_at=time.time()))
@@ -44,7 +49,7 @@ def test_fleet_page_shows_heartbeats_devices_backlog_and_alarms(central, client_
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
     assert 'http-equiv="refresh"' in html
-    for text in ("KSK-E2E-0001", "KSK-E2E-0002", "printer offline: paper out", "backlog 1600",
+    for text in ("1 / 0 / 1", "KSK-E2E-0001", "KSK-E2E-0002", "printer offline: paper out", "backlog 1600",
                  "clock off by +45 s", "never seen", "أسطول الأكشاك"):
         assert text in html, text
     assert html.index("KSK-E2E-0002") < html.index("KSK-E2E-0001"), "kiosks with alarms are listed first"
