@@ -70,3 +70,12 @@ def test_rotate_keeps_the_whole_image() -> None:
     img = np.zeros((100, 200), np.uint8)
     out = rotate(img, 90.0)
     assert out.shape in ((200, 100), (201, 100), (200, 101))
+
+
+def test_fixed_angles_catch_what_the_localiser_misses(zxing: FrameDecoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kiosk.devices.barcode.decode as decode_module
+
+    monkeypatch.setattr(decode_module, "find_regions", lambda _gray: [])
+    found = zxing.decode(render_frame(EXAMPLES[0], "pdf417", -15.0, seed=6))
+    assert [(d.symbology, d.text) for d in found] == [("pdf417", EXAMPLES[0])]
+    assert found[0].angle in zxing.fallback_angles and found[0].angle != 0.0
