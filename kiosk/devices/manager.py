@@ -154,6 +154,10 @@ class DeviceManager:
         """Why the unit is unavailable ('' reasons when available)."""
         return self._offline_required()
 
+    def health_snapshot(self) -> dict[str, dict[str, Any]]:
+        """``{kind: {"state", "reason", "since"}}`` for heartbeats (the sync agent's ``health``)."""
+        return {kind: d.health.as_dict() for kind, d in sorted(self.devices.items())}
+
     def rows(self) -> list[DeviceRow]:
         """Every device with its driver, port, required flag and health."""
         return [

@@ -226,3 +226,17 @@ def test_disconnect_after_knob_hangs_up_after_n_replies(pty_sim):
             dev.ask("gone")
     finally:
         dev.stop()
+
+
+def test_health_snapshot_is_heartbeat_ready():
+    mgr = DeviceManager({"a": DeviceConfig(required=True)}, probe_s=10)
+    a = Fake("a")
+    a.present.clear()
+    mgr.add("a", a)
+    mgr.start()
+    try:
+        snap = mgr.health_snapshot()
+        assert snap["a"]["state"] == "offline" and snap["a"]["reason"] == "not plugged in"
+        assert snap["a"]["since"] > 0
+    finally:
+        mgr.stop()
