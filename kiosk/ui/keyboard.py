@@ -66,7 +66,7 @@ class OnScreenKeyboard(QWidget):
         self.language = "ar"
         self.shift = False
         self._col = QVBoxLayout(self)
-        self._col.setContentsMargins(40, 10, 40, 10)
+        self._col.setContentsMargins(16, 10, 16, 10)
         self._col.setSpacing(8)
         self._body: QWidget | None = None
         self.hide()
@@ -102,7 +102,7 @@ class OnScreenKeyboard(QWidget):
         grid.setSpacing(8)
         rows = LAYOUTS[name]
         width = max(len(_keys(r)) for r in rows)
-        size = self.theme.touch_px + (30 if name != "digits" else 50)
+        size = self.theme.touch_px + (18 if name != "digits" else 50)  # 12 keys fit 1080 px
         for r, row in enumerate(rows):
             keys = _keys(row)
             offset = width - len(keys)  # centre short rows (a key spans two grid columns)

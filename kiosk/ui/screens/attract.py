@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout
 
 from kiosk.flow import Event, Snapshot
 from kiosk.i18n import t
@@ -21,7 +21,7 @@ class AttractScreen(Screen):
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
         col = QVBoxLayout(self)
-        col.setContentsMargins(80, 40, 80, 48)
+        col.setContentsMargins(40, 40, 40, 48)
         col.setSpacing(20)
         col.addStretch(2)
         col.addWidget(Art("hero", self.theme, 240), 0, Qt.AlignHCenter)
@@ -34,20 +34,40 @@ class AttractScreen(Screen):
         self.start.setMinimumSize(520, 104)
         col.addWidget(self.start, 0, Qt.AlignHCenter)
         col.addStretch(3)
-        row = QHBoxLayout()
-        row.setSpacing(28)
+        self.grid = QGridLayout()
+        self.grid.setSpacing(16)
         self.features = []
+        self.boxes = []
         for icon, key in FEATURES:
             box = card()
             inner = QHBoxLayout(box)
-            inner.setContentsMargins(24, 18, 24, 18)
-            inner.setSpacing(18)
-            inner.addWidget(Art(icon, self.theme, 72))
+            inner.setContentsMargins(16, 16, 16, 16)
+            inner.setSpacing(12)
+            inner.addWidget(Art(icon, self.theme, 60))
             text = label("heading", align=Qt.AlignVCenter | Qt.AlignLeading)
             inner.addWidget(text, 1)
             self.features.append((key, text))
-            row.addWidget(box, 1)
-        col.addLayout(row)
+            self.boxes.append(box)
+        self._columns = 0
+        self._arrange(len(self.boxes))
+        col.addLayout(self.grid)
+
+    def _arrange(self, columns: int) -> None:
+        """Feature cards in one row (landscape) or two rows (portrait)."""
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for box in self.boxes:
+            self.grid.removeWidget(box)
+        for i, box in enumerate(self.boxes):
+            self.grid.addWidget(box, i // columns, i % columns)
+        for c in range(len(self.boxes)):
+            self.grid.setColumnStretch(c, 1 if c < columns else 0)
+
+    def resizeEvent(self, event) -> None:
+        """Two columns of feature cards on a narrow (portrait) screen."""
+        super().resizeEvent(event)
+        self._arrange(len(self.boxes) if self.width() >= 1300 else 2)
 
     def render(self, snap: Snapshot) -> None:
         """Texts in the snapshot's language."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QBoxLayout, QVBoxLayout
 
 from kiosk.flow import Event, Snapshot
 from kiosk.i18n import t
@@ -25,7 +25,7 @@ class IdentifyScreen(Screen):
         col.addWidget(self.title)
         col.addWidget(self.subtitle)
         col.addSpacing(12)
-        row = QHBoxLayout()
+        self.row = row = QBoxLayout(QBoxLayout.LeftToRight)
         row.setSpacing(32)
         self.cards = []
         for art, key in (("id_card", "identify.card"), ("passport", "identify.passport")):
@@ -41,7 +41,7 @@ class IdentifyScreen(Screen):
             row.addWidget(box, 1)
             if not self.cards[1:]:
                 self.or_label = label("status")
-                self.or_label.setFixedWidth(90)
+                self.or_label.setMinimumSize(90, 40)
                 row.addWidget(self.or_label)
         col.addLayout(row, 1)
         col.addSpacing(16)
@@ -51,6 +51,12 @@ class IdentifyScreen(Screen):
         self.cancel = button("secondary", on_click=lambda: self.send(Event.CANCEL), name="cancel")
         self.cancel.setMinimumWidth(280)
         col.addWidget(self.cancel, 0, Qt.AlignHCenter)
+
+    def resizeEvent(self, event) -> None:
+        """Cards side by side on a wide screen, one above the other on a tall one."""
+        super().resizeEvent(event)
+        tall = self.height() > self.width()
+        self.row.setDirection(QBoxLayout.TopToBottom if tall else QBoxLayout.LeftToRight)
 
     def render(self, snap: Snapshot) -> None:
         """Texts in the snapshot's language."""

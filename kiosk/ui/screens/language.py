@@ -18,7 +18,7 @@ class LanguageScreen(Screen):
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
         col = QVBoxLayout(self)
-        col.setContentsMargins(80, 40, 80, 48)
+        col.setContentsMargins(40, 40, 40, 48)
         col.setSpacing(20)
         col.addStretch(2)
         col.addWidget(Art("globe", self.theme, 150), 0, Qt.AlignHCenter)
@@ -34,7 +34,7 @@ class LanguageScreen(Screen):
         for lang in LANGUAGES:
             btn = button("tile", ENDONYMS[lang], name=f"lang_{lang}",
                          on_click=lambda lang=lang: self.send(Event.CHOOSE_LANGUAGE, language=lang))
-            btn.setMinimumSize(440, 220)
+            btn.setMinimumSize(380, 220)
             btn.setStyleSheet(f"font-size: {self.theme.px(52)}px;")
             self.choices[lang] = btn
             row.addWidget(btn)

@@ -22,7 +22,7 @@ class ServiceStepScreen(Screen):
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
         col = QVBoxLayout(self)
-        col.setContentsMargins(160, 16, 160, 16)
+        col.setContentsMargins(64, 16, 64, 16)
         col.setSpacing(8)
         head = QHBoxLayout()
         self.service = label("status", align=Qt.AlignVCenter | Qt.AlignLeading)

@@ -35,10 +35,14 @@ def test_english_walk_shows_english(shell) -> None:
         assert not any("\u0600" <= ch <= "\u06ff" for t in texts for ch in t), name
 
 
-@pytest.mark.parametrize("language,large", [("ar", False), ("en", False), ("ar", True)])
-def test_every_button_is_a_touch_target_and_every_screen_fits(shell, cfg, language, large) -> None:
+@pytest.mark.parametrize("language,large,size", [
+    ("ar", False, (1920, 1080)), ("en", False, (1920, 1080)), ("ar", True, (1920, 1080)),
+    ("ar", False, (1080, 1920)), ("en", True, (1080, 1920))])
+def test_every_button_is_a_touch_target_and_every_screen_fits(shell, cfg, language, large,
+                                                              size) -> None:
     px = min_touch_px(cfg.ui)
     assert px == 57  # 15 mm at 96 dpi
+    shell.window.setFixedSize(*size)  # landscape and portrait kiosks
     shell.send(Event.SWITCH_LANGUAGE, language=language)
     if large:
         shell.send(Event.TOGGLE_LARGE_TEXT)
@@ -47,9 +51,13 @@ def test_every_button_is_a_touch_target_and_every_screen_fits(shell, cfg, langua
         small = [(b.objectName() or b.text(), b.width(), b.height())
                  for b in shell.visible(QAbstractButton) if b.width() < px or b.height() < px]
         assert small == [], f"buttons under {px}px on {name}: {small}"
-        router = shell.window.router
-        needed = router.current.minimumSizeHint().height()
-        assert needed <= router.height(), f"{name} needs {needed}px, has {router.height()}px"
+        router, win = shell.window.router, shell.window
+        needed = router.current.minimumSizeHint()
+        assert needed.height() <= router.height(), f"{name}: {needed} in {router.size()}"
+        assert needed.width() <= router.width(), f"{name}: {needed} in {router.size()}"
+        for part in (win.header, win.keyboard, win.overlay.panel):
+            if part.isVisible():
+                assert part.minimumSizeHint().width() <= win.width(), (name, part.objectName())
 
 
 def test_arabic_is_mirrored_and_english_is_not(shell) -> None:
