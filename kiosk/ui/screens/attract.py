@@ -67,7 +67,10 @@ class AttractScreen(Screen):
     def resizeEvent(self, event) -> None:
         """Two columns of feature cards on a narrow (portrait) screen."""
         super().resizeEvent(event)
-        self._arrange(len(self.boxes) if self.width() >= 1300 else 2)
+        wide = self.width() >= 1300
+        self._arrange(len(self.boxes) if wide else 2)
+        side = 86 if wide else 32  # in line with the header on a wide screen
+        self.layout().setContentsMargins(side, 40, side, 48)
 
     def render(self, snap: Snapshot) -> None:
         """Texts in the snapshot's language."""
