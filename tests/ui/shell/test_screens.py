@@ -94,3 +94,15 @@ def test_high_contrast_and_large_text_toggles(shell, qtbot) -> None:
     hc = win.grab().toImage().pixelColor(960, 600)
     assert hc.lightness() < 30 < bg.lightness()  # black background instead of the light one
     assert win.large_btn.isChecked() and win.contrast_btn.isChecked()
+
+
+def test_font_is_requested_by_name_with_fallbacks(shell, cfg) -> None:
+    from PySide6.QtGui import QFontDatabase, QFontInfo
+
+    title = shell.window.router.current.title
+    families = title.font().families()
+    assert families[0] == cfg.ui.font_family == "Noto Sans Arabic UI"
+    assert families[-1] == "DejaVu Sans"
+    installed = set(QFontDatabase.families())
+    expected = next(f for f in families if f in installed)  # first installed family wins
+    assert QFontInfo(title.font()).family() == expected
