@@ -113,7 +113,7 @@ def _audit(path: Path, entry: dict[str, Any]) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from kiosk.errors import QueueError
+    from kiosk.errors import QueueError, QueueKeyError
 
     technician = os.environ.get(TECHNICIAN_ENV, "").strip()
     if args.reveal and not technician:
@@ -121,11 +121,16 @@ def _show(args: argparse.Namespace) -> int:
             f"--reveal needs an authenticated technician: set {TECHNICIAN_ENV} "
             "(done by the maintenance login)"
         )
-    with _open(args, require_key=True) as q:
+    with _open(args, require_key=args.reveal) as q:
         info = q.get(args.id)
         if info is None:
             raise QueueError(f"no record {args.id}")
-        payload = q.read_payload(args.id)
+        try:
+            payload: Any = q.read_payload(args.id)
+        except QueueKeyError:
+            if args.reveal:
+                raise
+            payload = "(encrypted; the queue key is not readable by this user)"
         if args.reveal:
             audit = Path(args.audit_log) if args.audit_log else q.path.with_name(AUDIT_FILE)
             _audit(audit, {
@@ -135,7 +140,7 @@ def _show(args: argparse.Namespace) -> int:
             })
             shown: Any = payload
         else:
-            shown = _masked(payload)
+            shown = _masked(payload) if isinstance(payload, dict) else payload
     data = {**info.as_dict(), "payload": shown, "revealed": bool(args.reveal)}
     lines = [f"{k:16} {v}" for k, v in info.as_dict().items()]
     lines.append("payload          " + json.dumps(shown, ensure_ascii=False))

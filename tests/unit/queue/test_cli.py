@@ -94,3 +94,12 @@ def test_default_path_comes_from_the_profile(tmp_path: Path, capsys: Any, monkey
     OfflineQueue(tmp_path / "outbox.db", KEY).close()
     assert run(["queue", "stats", "--profile", str(profile), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["pending"] == 0
+
+
+def test_show_without_the_key_prints_metadata_only(filled: dict[str, str], db_path: Path, capsys: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BAWABA_QUEUE_KEY")
+    db_path.with_suffix(".key").unlink(missing_ok=True)
+    assert run(["queue", "show", filled["pending"], "--db", str(db_path), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["id"] == filled["pending"] and "key is not readable" in shown["payload"]
