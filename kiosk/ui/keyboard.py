@@ -96,8 +96,8 @@ class OnScreenKeyboard(QWidget):
             self._col.removeWidget(self._body)
             self._body.hide()
             self._body.deleteLater()
-        self._body = QWidget(self)
-        grid = QGridLayout(self._body)
+        keys_widget = QWidget(self)
+        grid = QGridLayout(keys_widget)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(8)
         rows = LAYOUTS[name]
@@ -125,13 +125,12 @@ class OnScreenKeyboard(QWidget):
             self._actions.addWidget(btn, 3 if name_ == "space" else 1)
         wrap = QVBoxLayout()
         wrap.setSpacing(8)
-        wrap.addWidget(self._body, 0, Qt.AlignHCenter)
+        wrap.addWidget(keys_widget, 0, Qt.AlignHCenter)
         wrap.addLayout(self._actions)
-        outer = QWidget(self)
-        outer.setLayout(wrap)
-        outer.setMaximumWidth(max(self._body.sizeHint().width(), 12 * size + 110))
-        self._body = outer
-        self._col.addWidget(outer, 0, Qt.AlignHCenter)
+        self._body = QWidget(self)  # keys above, action row below, as wide as the keys
+        self._body.setLayout(wrap)
+        self._body.setMaximumWidth(max(keys_widget.sizeHint().width(), 12 * size + 110))
+        self._col.addWidget(self._body, 0, Qt.AlignHCenter)
         self._relabel()
 
     def _relabel(self) -> None:
