@@ -42,12 +42,16 @@ class QueueViews:
         """Counts by status, ``oldest_pending_age_s`` (0.0 when none), ``due``, file sizes."""
         now = self._clock()
         counts = {s.value: 0 for s in Status}
-        for status, n in self._read("SELECT status, count(*) FROM records GROUP BY status"):
+        oldest, due = None, 0
+        # One statement, so one consistent snapshot (the index covers it: no table reads).
+        for status, n, first, ready in self._read(
+            "SELECT status, count(*), min(created_at), sum(next_attempt_at <= ?) FROM records "
+            "GROUP BY status",
+            (now,),
+        ):
             counts[status] = n
-        oldest = self._read("SELECT min(created_at) FROM records WHERE status = 'pending'")[0][0]
-        due = self._read(
-            "SELECT count(*) FROM records WHERE status = 'pending' AND next_attempt_at <= ?", (now,)
-        )[0][0]
+            if status == Status.PENDING.value:
+                oldest, due = first, ready
         pages, page, free = (
             self._read(f"PRAGMA {p}")[0][0] for p in ("page_count", "page_size", "freelist_count")
         )
