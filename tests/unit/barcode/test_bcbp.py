@@ -205,3 +205,12 @@ def test_corrupted_examples_raise_only_bcbp_errors(example: str, at: int, junk: 
             bcbp.parse(text)
         except bcbp.BcbpError as exc:
             assert 1 <= exc.position <= len(text) + 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_parses_or_raises_bcbp_error(text: str) -> None:
+    try:
+        bcbp.parse(text)
+    except bcbp.BcbpError as exc:
+        assert exc.field and str(exc).startswith(f"BCBP field '{exc.field}'")

@@ -79,3 +79,15 @@ def test_fixed_angles_catch_what_the_localiser_misses(zxing: FrameDecoder, monke
     found = zxing.decode(render_frame(EXAMPLES[0], "pdf417", -15.0, seed=6))
     assert [(d.symbology, d.text) for d in found] == [("pdf417", EXAMPLES[0])]
     assert found[0].angle in zxing.fallback_angles and found[0].angle != 0.0
+
+
+def test_keystone_from_an_oblique_camera_and_tilt(zxing: FrameDecoder) -> None:
+    import cv2
+
+    frame = render_frame(EXAMPLES[3], "pdf417", 15.0, seed=8)
+    h, w = frame.shape[:2]
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    keystone = np.float32([[w * 0.12, 0], [w * 0.88, 0], [w, h], [0, h]])
+    frame = cv2.warpPerspective(frame, cv2.getPerspectiveTransform(corners, keystone), (w, h))
+    found = zxing.decode_first(frame)
+    assert found is not None and found.text == EXAMPLES[3]
