@@ -201,14 +201,22 @@ class PcscReader(DeviceBase):
             return
         if self._ctx is None:
             raise DeviceNotFound("reader not open")
-        hr, hcard, protocol = sc.SCardConnect(
-            self._ctx, self.reader, sc.SCARD_SHARE_SHARED, sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1
-        )
-        if _u(hr) in CARD_GONE or _u(hr) == _code("SCARD_W_UNRESPONSIVE_CARD", 0x80100066):
-            self._set_present(False)
-            raise NoCard()
-        self._check(hr, "connect")
-        self._hcard, self._protocol = hcard, protocol
+        for attempt in (1, 2):
+            hr, hcard, protocol = sc.SCardConnect(
+                self._ctx, self.reader, sc.SCARD_SHARE_SHARED, sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1
+            )
+            if _u(hr) in CARD_GONE or _u(hr) == _code("SCARD_W_UNRESPONSIVE_CARD", 0x80100066):
+                log.info("smart-card connect: %s", _why(hr))
+                if attempt == 1 and self._present.is_set():
+                    # Just inserted: pcscd may still be powering the card.  Look again once.
+                    self._poll_state(wait_ms=500)
+                    if self._present.is_set():
+                        continue
+                self._set_present(False)
+                raise NoCard()
+            self._check(hr, "connect")
+            self._hcard, self._protocol = hcard, protocol
+            return
 
     def _disconnect(self) -> None:
         hcard, self._hcard = self._hcard, None
