@@ -4,7 +4,8 @@ Subclasses implement three primitives, all called on the worker thread: :meth:`_
 (acquire the source; :class:`DeviceNotFound` if it is not there), :meth:`_read` (one image or
 None for a transient miss; :class:`DeviceNotFound` if the source vanished) and
 :meth:`_close`.  The loop stores each image as the one current :class:`Frame` (older ones are
-dropped, never queued), paces itself to ``fps`` when the source does not (files), turns a
+dropped, never queued; a frame older than ``stale_s`` is not handed out), paces itself to
+``fps`` when the source does not (files), turns a
 vanished source or ``max_misses`` consecutive misses into health offline (and drops the last
 frame so no one sees a stale image), and reopens the source with back-off until it is back.
 Because the loop owns the worker, :meth:`probe` and :meth:`recover` (the device manager's
@@ -39,6 +40,8 @@ class GrabbingCamera(DeviceBase):
         opts = cfg.options
         self.fps = float(opts.get("fps", self.default_fps))
         self.max_misses = int(opts.get("max_misses", 10))
+        self.stale_s = float(opts.get("stale_s", 2.0))
+        self._now = time.monotonic  # frame clock (tests may replace it)
         self._frame: Frame | None = None
         self._seq = 0
         self._cond = threading.Condition()
@@ -68,7 +71,11 @@ class GrabbingCamera(DeviceBase):
         self._drop_frame()
 
     def probe(self) -> Health:
-        """The loop keeps health current; nothing to ask the device."""
+        """The loop keeps health current; here only a stalled source (no new frame) is noticed."""
+        with self._cond:
+            frame = self._frame
+        if frame is not None and self._now() - frame.captured_at > self.stale_s:
+            self.set_health(HealthState.DEGRADED, f"no new frame for {self.stale_s:.1f} s")
         return self.health
 
     def recover(self) -> Health:
@@ -80,9 +87,12 @@ class GrabbingCamera(DeviceBase):
 
     # -- consumers ------------------------------------------------------------------------
     def latest_frame(self) -> Frame | None:
-        """The newest frame, or None while there is none (not started, source gone)."""
+        """The newest frame, or None while there is none fresh (not started, source gone or stalled)."""
         with self._cond:
-            return self._frame
+            frame = self._frame
+        if frame is None or self._now() - frame.captured_at > self.stale_s:
+            return None
+        return frame
 
     def wait_frame(self, after_seq: int = -1, timeout_s: float = 1.0) -> Frame | None:
         """Block until a frame newer than ``after_seq`` exists; None on timeout."""
@@ -142,7 +152,7 @@ class GrabbingCamera(DeviceBase):
         image.flags.writeable = False
         with self._cond:
             self._seq += 1
-            self._frame = Frame(self._seq, image, time.monotonic(), self.source)
+            self._frame = Frame(self._seq, image, self._now(), self.source)
             self._cond.notify_all()
         self.frames_grabbed += 1
         if self.health.state is not HealthState.OK:

@@ -6,6 +6,9 @@ import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
+
+from kiosk.config import DeviceConfig
 from kiosk.devices.base import Health, HealthState
 from kiosk.devices.camera.grabber import GrabbingCamera
 
@@ -100,3 +103,36 @@ def _garbage_video(tmp_path: Path) -> Path:
     path = tmp_path / "broken.avi"
     path.write_bytes(b"RIFF\x00\x00\x00\x00AVI garbage" * 10)
     return path
+
+
+class StuckCamera(GrabbingCamera):
+    """Gives one frame, then its read blocks (a driver that hangs inside the capture call)."""
+
+    def __init__(self) -> None:
+        super().__init__("camera", DeviceConfig(driver="stuck", port="stuck", options={"stale_s": 2.0}))
+        self.release = threading.Event()
+        self.reads = 0
+
+    def _open(self) -> None:
+        pass
+
+    def _read(self) -> np.ndarray | None:
+        self.reads += 1
+        if self.reads > 1:
+            self.release.wait()
+            return None
+        return np.zeros((4, 4, 3), np.uint8)
+
+
+def test_a_stalled_source_hands_out_no_stale_frame() -> None:
+    cam = StuckCamera()
+    cam.start()
+    try:
+        frame = cam.wait_frame(timeout_s=WAIT_S)
+        assert frame is not None and cam.probe().state is HealthState.OK
+        cam._now = lambda: frame.captured_at + 60.0  # a minute later, still no new frame
+        assert cam.latest_frame() is None
+        assert cam.probe().state is HealthState.DEGRADED and "no new frame" in cam.health.reason
+    finally:
+        cam.release.set()
+        cam.stop()
