@@ -55,7 +55,7 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
 
 
 def _ink(gray: np.ndarray, kernel: int) -> np.ndarray:
-    """Binary mask (0/1 uint8) of dark strokes thinner than ``kernel`` px."""
+    """Binary mask (0/1 uint8) of dark strokes thinner than ``kernel`` px (black-hat, Otsu)."""
     k = cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
     hat = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, k)
     thr, mask = cv2.threshold(hat, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -118,7 +118,7 @@ def _crop(gray: np.ndarray, rect: tuple[tuple[float, float], tuple[float, float]
                          [s, c, cy - s * out_w / 2 - c * out_h / 2]], np.float64)
     crop = cv2.warpAffine(gray, to_frame, (out_w, out_h),
                           flags=cv2.WARP_INVERSE_MAP | cv2.INTER_AREA,
-                          borderMode=cv2.BORDER_REPLICATE)
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=255)  # no smeared ink
     return crop, to_frame, zoom
 
 

@@ -108,10 +108,13 @@ def strip_quad(n: int) -> np.ndarray:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
 
 
-def normalise(gray: np.ndarray, quad: np.ndarray, n: int) -> np.ndarray:
-    """Warp the line whose ink box is ``quad`` (TL, TR, BR, BL in ``gray``) into a strip."""
+def normalise(gray: np.ndarray, quad: np.ndarray, n: int, head: int | None = None) -> np.ndarray:
+    """Warp the line whose ink box is ``quad`` (TL, TR, BR, BL in ``gray``) into a strip.
+
+    With ``head``, only the strip of the first ``head`` characters is produced.
+    """
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), strip_quad(n))
-    w, h = strip_size(n)
+    w, h = strip_size(n if head is None else head)
     return cv2.warpPerspective(gray, matrix, (w, h), flags=cv2.INTER_AREA
                                if _shrink(quad, n) > 1.5 else cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)
@@ -224,3 +227,8 @@ def read_strip(strip: np.ndarray, n: int) -> LineRead:
 def read_line(gray: np.ndarray, quad: np.ndarray, n: int) -> LineRead:
     """Read the MRZ line of ``n`` characters whose ink box in ``gray`` is ``quad``."""
     return read_strip(normalise(gray, quad, n), n)
+
+
+def head_quality(gray: np.ndarray, quad: np.ndarray, n: int, head: int = 10) -> float:
+    """How well the first ``head`` characters of the line read (a cheap orientation test)."""
+    return read_strip(normalise(gray, quad, n, head), head).quality

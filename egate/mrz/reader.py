@@ -23,6 +23,7 @@ from egate.mrz.parse import ALPHABET
 _RATIO_36, _RATIO_44 = 39.0, 43.0
 _V = ALPHABET.index("V")
 _MAX_TRIES = 3   #: MRZ-like candidates read per frame before giving up
+_CLEAR_ORIENTATION = 0.08  #: head-quality gap that settles 0 vs 180 degrees without more reads
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,12 @@ def _read_located(gray: np.ndarray, found: locate.MrzLines) -> list[_Read]:
     """Read a located block in its better orientation, once per candidate width."""
     reads = []
     for width in _widths(found):
+        options = [found, found.rotated()]
+        heads = [ocr.head_quality(gray, o.quads[0], width) for o in options]
+        if abs(heads[0] - heads[1]) > _CLEAR_ORIENTATION:
+            options = [options[int(np.argmax(heads))]]
         best: list[ocr.LineRead] | None = None
-        for orientation in (found, found.rotated()):
+        for orientation in options:
             first = ocr.read_line(gray, orientation.quads[0], width)
             if best is not None and first.quality <= best[0].quality:
                 continue
