@@ -123,6 +123,7 @@ class SyncAgent:
         self._started = clock()
         self._attempt = 0
         self._link_down = False
+        self._fail_fast = False
         self._counted, self._counted_at, self._handled_since = 0, float("-inf"), 0
         self._acks: collections.deque[tuple[float, int]] = collections.deque()
         self._due = {"config": 0.0, "watchlist": 0.0, "heartbeat": 0.0}
@@ -204,8 +205,10 @@ class SyncAgent:
     def sync_once(self, give_up_s: float = 120.0) -> Progress:
         """Pull, heartbeat, drain the queue until empty, heartbeat again (for `sync --once`).
 
-        Raises :class:`SyncError` when nothing got through for ``give_up_s`` seconds.
+        Raises :class:`SyncError` when nothing got through for ``give_up_s`` seconds, and at
+        once on an authentication or TLS trust error (waiting will not fix those).
         """
+        self._fail_fast = True
         last_ok = self._clock()
         while not self.stopped:
             n = self.step()
@@ -234,8 +237,10 @@ class SyncAgent:
             if isinstance(exc, ServerError) and exc.retry_after:
                 delay = max(delay, min(exc.retry_after, self.opts.backoff_max_s))
         self._attempt += 1
-        log.warning("sync: %s; retry in %.1f s", exc, delay)
         self._emit(state=state, last_error=str(exc))
+        if self._fail_fast and state in ("auth_error", "tls_error"):
+            raise exc
+        log.warning("sync: %s; retry in %.1f s", exc, delay)
         deadline, seen_down = self._clock() + delay, False
         while not self.stopped:
             left = deadline - self._clock()

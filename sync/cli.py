@@ -95,20 +95,19 @@ def _sync(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     agent = build_agent(cfg, queue, on_progress=bar)
     try:
-        if args.once:
-            pr = agent.sync_once(give_up_s=args.give_up)
-            bar.done()
-            print(f"sent {pr.sent}, dead-lettered {pr.dead}, backlog {pr.backlog}"
-                  + (f", clock offset {pr.clock_offset_s:+.1f} s" if pr.clock_offset_s is not None else ""))
-            return 0 if pr.backlog == 0 else 1
-        agent.run_forever()
-        return 0
+        if not args.once:
+            agent.run_forever()
+            return 0
+        pr = agent.sync_once(give_up_s=args.give_up)
     except KeyboardInterrupt:
         agent.stop()
-        bar.done()
         return 130
     finally:
+        bar.done()
         queue.close()
+    print(f"sent {pr.sent}, dead-lettered {pr.dead}, backlog {pr.backlog}"
+          + (f", clock offset {pr.clock_offset_s:+.1f} s" if pr.clock_offset_s is not None else ""))
+    return 0 if pr.backlog == 0 else 1
 
 
 # ------------------------------------------------------------------------- central side

@@ -32,3 +32,23 @@ def test_sync_once_drains_the_queue_with_a_progress_bar(central, tmp_path):
     beat = store.query("SELECT heartbeat FROM kiosks WHERE id = 'KSK-E2E-0002'")[0]["heartbeat"]
     store.close()
     assert '"acked": 1234' in beat  # the closing heartbeat reports the drained queue
+
+
+def test_sync_once_with_a_wrong_secret_stops_at_once_and_says_why(central, tmp_path):
+    wrong = tmp_path / "secret"
+    wrong.write_text(bytes(range(32)).hex())
+    kdir = central.kiosk_dir("KSK-E2E-0001")
+    profile = tmp_path / "kiosk.toml"
+    profile.write_text((kdir / "kiosk.toml").read_text().replace("https://127.0.0.1:8443", central.url)
+                       .replace(str(kdir / "secret"), str(wrong)))
+    cfg = load_config(profile, {"kiosk": {"data_dir": str(tmp_path / "var")}})
+    queue = OfflineQueue.from_config(cfg)
+    queue.enqueue("traffic.pay", {"n": 1})
+    queue.close()
+
+    run = subprocess.run([sys.executable, "-m", "kiosk", "sync", "--once", "--profile", str(profile),
+                          "--data-dir", str(tmp_path / "var")], check=False, capture_output=True, text=True,
+                         timeout=60)
+
+    assert run.returncode == 1
+    assert "error: HTTP 401 bad_signature" in run.stderr

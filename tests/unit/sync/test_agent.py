@@ -296,3 +296,13 @@ def test_an_answer_that_breaks_the_contract_is_a_garbled_network_answer():
     with pytest.raises(NetworkError) as err:
         _parse(p.UploadResponse, {"results": "nope"})
     assert err.value.code == "garbled"
+
+
+def test_sync_once_fails_at_once_on_a_credential_error(queue, central, clock):
+    queue.enqueue("service.submit", {"n": 1})
+    central.raise_next = [ServerError(401, "credential_expired", "re-run central init")]
+    agent = make(queue, central, clock)
+    with pytest.raises(ServerError) as err:
+        agent.sync_once()
+    assert err.value.code == "credential_expired" and clock.sleeps == []
+    assert agent.progress.state == "auth_error" and queue.stats()["pending"] == 1
