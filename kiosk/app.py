@@ -69,7 +69,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
     from kiosk.ui.main_window import MainWindow
 
     app = create_app(cfg)
-    flow = Flow(cfg, services=load_services(cfg), submitter=build_submitter(cfg))
+    queue = open_queue(cfg)
+    flow = Flow(cfg, services=load_services(cfg), submitter=build_submitter(queue, lambda: flow))
     crash = CrashHandler(flow)
     crash.install()
     window = MainWindow(cfg, flow)
@@ -82,7 +83,11 @@ def run_kiosk(args: argparse.Namespace) -> int:
         window.showFullScreen()
     QTimer.singleShot(0, window.router.prebuild)
     # Devices open in the background so the attract screen is up at once.
-    threading.Thread(target=lambda: stops.extend(start_subsystems(cfg, flow, args.simulated)),
+    if queue is None:
+        flow.send(Event.FAIL, reason="queue")
+    else:
+        stops.append(queue.close)
+    threading.Thread(target=lambda: stops.extend(start_subsystems(cfg, flow, args.simulated, queue)),
                      name="subsystems", daemon=True).start()
     # systemd stops the service with SIGTERM.  exit() rather than quit(): since Qt 6, quit()
     # first asks the windows to close, and the locked kiosk window refuses.
@@ -113,31 +118,74 @@ def load_services(cfg: Config) -> tuple[ServiceSpec, ...]:
     return tuple(load_service_specs(cfg))
 
 
-def build_submitter(cfg: Config) -> Any:
-    """The function that turns a finished service into a queued transaction (to be wired)."""
-    from kiosk.flow import local_reference
+def open_queue(cfg: Config) -> Any:
+    """The offline queue of this unit, or None (logged) when it cannot be opened."""
+    from kiosk.errors import QueueError
+    from kiosk.offline_queue import OfflineQueue
 
-    return local_reference
-
-
-def start_subsystems(cfg: Config, flow: Flow, simulated: bool) -> list[Callable[[], None]]:
-    """Start devices (and later queue and sync); returns their stop functions."""
-    stops: list[Callable[[], None]] = []
     try:
-        stops.extend(start_devices(cfg, flow, simulated))
+        return OfflineQueue.from_config(cfg)
+    except QueueError:
+        log.exception("offline queue cannot be opened", extra={"component": "queue"})
+        return None
+
+
+def build_submitter(queue: Any, flow: Callable[[], Flow]) -> Any:
+    """The function that turns a finished service into a queued transaction."""
+    if queue is None:
+        from kiosk.flow import local_reference
+
+        return local_reference
+    from kiosk.transactions import QueueSubmitter
+
+    def person() -> dict[str, str]:
+        session = flow().session
+        return {"national_id": session.national_id, "document_number": session.document_number,
+                "method": session.method}
+
+    return QueueSubmitter(queue, person)
+
+
+def start_subsystems(cfg: Config, flow: Flow, simulated: bool, queue: Any = None) -> list[Callable[[], None]]:
+    """Start devices, then the sync agent; returns their stop functions."""
+    stops: list[Callable[[], None]] = []
+    manager = None
+    try:
+        manager, device_stops = start_devices(cfg, flow, simulated)
+        stops.extend(device_stops)
     except Exception:
         log.exception("device layer failed to start", extra={"reason": "devices"})
         flow.send(Event.FAIL, reason="devices")
+    if queue is not None:
+        stops.extend(start_sync(cfg, queue, manager))
     return stops
 
 
-def start_devices(cfg: Config, flow: Flow, simulated: bool) -> list[Callable[[], None]]:
+def start_sync(cfg: Config, queue: Any, manager: Any) -> list[Callable[[], None]]:
+    """The background sync agent, when this unit has central-platform credentials."""
+    if not cfg.sync.secret_file:
+        log.warning("sync not configured (sync.secret_file is empty): transactions stay queued",
+                    extra={"component": "sync"})
+        return []
+    from sync.agent import build_agent
+
+    health = manager.health_snapshot if manager is not None else dict
+    try:
+        agent = build_agent(cfg, queue, health=health)
+    except Exception:
+        log.exception("sync agent cannot start", extra={"component": "sync"})
+        return []
+    agent.start()
+    return [agent.stop]
+
+
+def start_devices(cfg: Config, flow: Flow, simulated: bool) -> tuple[Any, list[Callable[[], None]]]:
     """Build the device manager (simulators first with --simulated); availability drives the flow."""
     try:
         from kiosk.devices.manager import AvailabilityChanged, DeviceManager
     except ImportError:
         log.warning("device layer not installed", extra={"component": "devices"})
-        return []
+        return None, []
     stops: list[Callable[[], None]] = []
     if simulated:
         from kiosk.devices.simulated import start_simulated_devices
@@ -154,7 +202,7 @@ def start_devices(cfg: Config, flow: Flow, simulated: bool) -> list[Callable[[],
     manager.build()
     manager.start()
     stops.append(manager.stop)
-    return stops
+    return manager, stops
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,52 @@
+"""Turning a finished service into a durable transaction in the offline queue.
+
+The flow calls a *submitter* when the person confirms the last step; this one writes the
+transaction to the queue (durable on return, before the person is told "done") and returns the
+short reference shown on the done screen.  The full transaction id (UUIDv7, the idempotency key)
+stays in the queue and goes to the central platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from kiosk.errors import QueueError, QueueFull, UserFacingError
+from kiosk.flow import ServiceSpec
+
+OUT_OF_SPACE = UserFacingError(
+    "تعذر حفظ طلبك الآن. يرجى مراجعة موظف الخدمة.",
+    "Your request cannot be saved right now. Please ask a member of staff.",
+)
+
+
+class Enqueues(Protocol):
+    """What the submitter needs of the offline queue."""
+
+    def enqueue(self, kind: str, payload: dict[str, Any]) -> str: ...
+
+
+def short_reference(transaction_id: str) -> str:
+    """The reference a person reads: the random tail of the UUIDv7, grouped in fours."""
+    tail = transaction_id.replace("-", "")[-12:].upper()
+    return "-".join(tail[i : i + 4] for i in range(0, 12, 4))
+
+
+class QueueSubmitter:
+    """A flow submitter that enqueues ``service.<id>`` transactions.
+
+    ``person`` returns the identity fields of the current session that the transaction must
+    carry (national ID or document number); it is read at submit time.
+    """
+
+    def __init__(self, queue: Enqueues, person: Callable[[], Mapping[str, str]] = dict) -> None:
+        self.queue = queue
+        self.person = person
+
+    def __call__(self, service: ServiceSpec, values: Mapping[str, str]) -> str:
+        payload = {"service": service.id, "fields": dict(values), "person": dict(self.person())}
+        try:
+            transaction_id = self.queue.enqueue(f"service.{service.id}", payload)
+        except (QueueFull, QueueError):
+            raise OUT_OF_SPACE from None
+        return short_reference(transaction_id)
