@@ -35,6 +35,7 @@ _VALUE = np.array([i if c != "<" else 0 for i, c in enumerate(ALPHABET)])
 #: per character, the other characters with the same check-digit value modulo 10
 _TWINS = [np.nonzero((_VALUE % 10 == _VALUE[i] % 10) & (np.arange(len(ALPHABET)) != i))[0]
           for i in range(len(ALPHABET))]
+_TWIN_MATRIX = np.stack([np.isin(np.arange(len(ALPHABET)), t) for t in _TWINS])
 _ALLOWED = {
     NUMERIC: _DIGITS | _FILLER,
     CHECK: _DIGITS | _FILLER,
@@ -132,19 +133,16 @@ def _uncertain(kind: str, masked: list[np.ndarray], order: list[np.ndarray],
     and 1 cannot tell those apart, so only the reading's own margin can.
     """
     covered = _checked_positions(kind)
-    doubt = []
+    doubt: list[tuple[int, int]] = []
     for li, (m, o) in enumerate(zip(masked, order)):
-        for pos in range(m.shape[0]):
-            best = m[pos, o[pos, 0]]
-            if pos in covered[li]:
-                twins = _TWINS[o[pos, 0]]
-                rival = m[pos, twins].max() if twins.size else -np.inf
-                if best - rival < TRUST_MARGIN:
-                    doubt.append((li, pos))
-                continue
-            second = m[pos, o[pos, 1]]
-            if best < TRUST_SCORE or best - second < TRUST_MARGIN:
-                doubt.append((li, pos))
+        idx = np.arange(m.shape[0])
+        best, second = m[idx, o[:, 0]], m[idx, o[:, 1]]
+        rival = np.where(_TWIN_MATRIX[o[:, 0]], m, -np.inf).max(axis=1)
+        checked = np.zeros(m.shape[0], bool)
+        checked[list(covered[li])] = True
+        weak = np.where(checked, best - rival < TRUST_MARGIN,
+                        (best < TRUST_SCORE) | (best - second < TRUST_MARGIN))
+        doubt.extend((li, int(pos)) for pos in np.nonzero(weak)[0])
     return tuple(doubt)
 
 

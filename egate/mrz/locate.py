@@ -23,7 +23,7 @@ import numpy as np
 
 WORK_WIDTH = 960            #: frames are searched at this width
 CLOSE_SIZES = (6, 10, 15, 22)  #: closing kernels (work px) that merge characters whatever the scale
-MIN_LONG = 110              #: shortest MRZ candidate, work px
+MIN_LONG = 110             #: shortest MRZ candidate, work px
 CROP_CAP = 24               #: capital height the measuring crop is scaled to (at most), px
 MAX_CANDIDATES = 6          #: candidates examined per frame
 
@@ -158,30 +158,47 @@ def _bands(mask: np.ndarray) -> list[_Band]:
     return bands
 
 
+def _group_ok(group: list[_Band], faded: bool) -> bool:
+    """True when ``group`` looks like the lines of one MRZ.
+
+    Every MRZ line has the same length, so the lines must start and end together; with
+    ``faded``, a line may be shorter (glare or a fold washed part of it out) as long as it
+    lies within the longest line.
+    """
+    hs = [b.bottom - b.top for b in group]
+    h = float(np.median(hs))
+    widths = [b.right - b.left for b in group]
+    if max(hs) > 1.6 * min(hs) or max(widths) < 18 * h or min(widths) < (5 if faded else 18) * h:
+        return False
+    gaps = [group[j + 1].top - group[j].top for j in range(len(group) - 1)]
+    if not all(1.2 * h <= g <= 2.6 * h for g in gaps):
+        return False
+    if len(group) == 3 and max(widths) / h > 38:
+        return False  # three 44-character lines do not exist
+    if faded:
+        longest = max(group, key=lambda b: b.right - b.left)
+        return all(b.left >= longest.left - 1.5 * h and b.right <= longest.right + 1.5 * h
+                   for b in group)
+    return (max(b.left for b in group) - min(b.left for b in group) <= 1.5 * h
+            and max(b.right for b in group) - min(b.right for b in group) <= 1.5 * h)
+
+
 def _mrz_bands(bands: list[_Band]) -> list[_Band] | None:
-    """The 2 or 3 neighbouring bands that look like MRZ lines, or None."""
-    best: list[_Band] | None = None
-    for count in (3, 2):
-        for i in range(len(bands) - count + 1):
-            group = bands[i:i + count]
-            hs = [b.bottom - b.top for b in group]
-            h = float(np.median(hs))
-            widths = [b.right - b.left for b in group]
-            if min(widths) < 18 * h or max(hs) > 1.6 * min(hs):
-                continue
-            if max(b.left for b in group) - min(b.left for b in group) > 1.5 * h:
-                continue
-            if max(b.right for b in group) - min(b.right for b in group) > 1.5 * h:
-                continue
-            gaps = [group[j + 1].top - group[j].top for j in range(count - 1)]
-            if not all(1.2 * h <= g <= 2.6 * h for g in gaps):
-                continue
-            if count == 3 and np.median(widths) / h > 38:
-                continue  # three 44-character lines do not exist
-            if best is None or len(group) > len(best):
-                best = group
-        if best:
-            return best
+    """The 2 or 3 neighbouring bands that look like MRZ lines, or None.
+
+    Whole lines are preferred; failing that, a group where some lines are partly washed out
+    takes the ends of its longest line for every line.
+    """
+    for faded in (False, True):
+        for count in (3, 2):
+            for i in range(len(bands) - count + 1):
+                group = bands[i:i + count]
+                if not _group_ok(group, faded):
+                    continue
+                if faded:
+                    longest = max(group, key=lambda b: b.right - b.left)
+                    group = [_Band(b.top, b.bottom, longest.left, longest.right) for b in group]
+                return group
     return None
 
 

@@ -50,11 +50,12 @@ class MrzResult:
 
 @dataclass(frozen=True)
 class _Read:
-    """Raw reading of one located MRZ: layout and per-line score arrays."""
+    """Raw reading of one located MRZ: layout, per-line score arrays and their correction."""
 
     kind: str
     scores: list[np.ndarray]
     quality: float
+    fixed: correct.Corrected
 
 
 def _widths(lines: locate.MrzLines) -> list[int]:
@@ -93,14 +94,16 @@ def _read_located(gray: np.ndarray, found: locate.MrzLines) -> list[_Read]:
             best = [first] + [ocr.read_line(gray, q, width) for q in orientation.quads[1:]]
         assert best is not None
         kind = _kind(len(best), width, best[0].scores[0])
-        reads.append(_Read(kind, [r.scores for r in best],
-                           float(np.mean([r.quality for r in best]))))
+        scores = [r.scores for r in best]
+        reads.append(_Read(kind, scores, float(np.mean([r.quality for r in best])),
+                           correct.correct(kind, scores)))
     return reads
 
 
-def _result(kind: str, scores: list[np.ndarray], started: float) -> MrzResult:
-    """Correct and parse one layout's scores into a result."""
-    fixed = correct.correct(kind, scores)
+def _result(kind: str, scores: list[np.ndarray], started: float,
+            fixed: correct.Corrected | None = None) -> MrzResult:
+    """Correct (unless done) and parse one layout's scores into a result."""
+    fixed = fixed or correct.correct(kind, scores)
     quality = float(np.mean([s.max(axis=1).mean() for s in scores]))
     return MrzResult(fixed.data.lines, fixed.valid, fixed.data.type, dict(fixed.data.fields),
                      dict(fixed.data.checks), (time.perf_counter() - started) * 1000, quality,
@@ -116,7 +119,7 @@ def _raw_reads(frame: np.ndarray) -> list[_Read]:
             break
         new = _read_located(gray, found)
         reads.extend(new)
-        if any(correct.correct(r.kind, r.scores).valid for r in new):
+        if any(r.fixed.valid for r in new):
             break
     reads.sort(key=lambda r: -r.quality)
     return reads
@@ -128,7 +131,7 @@ def read_mrz(frame: np.ndarray) -> MrzResult:
     reads = _raw_reads(frame)
     if not reads:
         return MrzResult(None, False, None, ms=(time.perf_counter() - started) * 1000)
-    results = [_result(r.kind, r.scores, started) for r in reads]
+    results = [_result(r.kind, r.scores, started, r.fixed) for r in reads]
     return next((r for r in results if r.valid), results[0])
 
 
