@@ -132,7 +132,7 @@ class CardFiles:
         self.transport = transport
         self.chunk = chunk
 
-    def exchange(self, apdu: bytes, what: str) -> Response:
+    def exchange(self, apdu: bytes) -> Response:
         """Send one command, following 61xx (GET RESPONSE) and 6Cxx (retry with exact Le)."""
         resp = parse_response(self.transport.transmit(apdu))
         if resp.sw >> 8 == 0x6C and len(apdu) >= 5:
@@ -145,7 +145,7 @@ class CardFiles:
 
     def check(self, apdu: bytes, what: str) -> bytes:
         """Send one command and return its data; any status but 9000 raises StatusError."""
-        resp = self.exchange(apdu, what)
+        resp = self.exchange(apdu)
         if not resp.ok:
             raise StatusError(what, resp.sw)
         return resp.data
@@ -160,7 +160,7 @@ class CardFiles:
 
     def read(self, offset: int, length: int) -> tuple[bytes, bool]:
         """READ BINARY up to ``length`` bytes at ``offset``; returns (data, end_of_file)."""
-        resp = self.exchange(read_binary(offset, length), f"READ BINARY at {offset}")
+        resp = self.exchange(read_binary(offset, length))
         if resp.sw == 0x6282:
             return resp.data, True
         if not resp.ok:
