@@ -23,19 +23,19 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core per reader, as on
 # would shadow the standard library's queue module: put the project root there instead.
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import json
+import platform
+import tempfile
+import time
+from typing import Any
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from egate.mrz import ocr  # noqa: E402
-from egate.mrz.reader import read_mrz  # noqa: E402
-from egate.mrz.synth import make_frame  # noqa: E402
+from egate.mrz import ocr
+from egate.mrz.reader import read_mrz
+from egate.mrz.synth import make_frame
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = {"exact_rate": 0.98, "false_accepts": 0, "median_ms": 30.0, "speedup": 40.0}
@@ -143,11 +143,11 @@ def _markdown(r: dict[str, Any]) -> str:
                 f"{s['right_text_not_valid']} |")
     lines = [
         "# MRZ reader benchmark", "",
-        f"Seed {r['seed']}, {r['cpus']} CPUs, 1-minute load average up to "
-        f"{r['max_load_avg_1min']} during the run (the machine is shared: wall-clock times "
-        "include waiting for a core; CPU ms is our own process time).", "",
-        "| reader | frames | exact & valid | false accepts | wall ms median / p95 | "
-        "CPU ms median / p95 | right text, not vouched |",
+        (f"Seed {r['seed']}, {r['cpus']} CPUs, 1-minute load average up to "
+         f"{r['max_load_avg_1min']} during the run (the machine is shared: wall-clock times "
+         "include waiting for a core; CPU ms is our own process time)."), "",
+        ("| reader | frames | exact & valid | false accepts | wall ms median / p95 | "
+         "CPU ms median / p95 | right text, not vouched |"),
         "|---|---|---|---|---|---|---|",
         row("Bawaba (all frames)", r["ours"]),
         row("Bawaba (PassportEye subset)", r["ours_on_passporteye_subset"]),

@@ -55,7 +55,8 @@ class LineRead:
     def margins(self) -> np.ndarray:
         """Per position, best score minus second best (small = ambiguous)."""
         top2 = np.sort(self.scores, axis=1)[:, -2:]
-        return top2[:, 1] - top2[:, 0]
+        gaps: np.ndarray = top2[:, 1] - top2[:, 0]
+        return gaps
 
 
 @functools.lru_cache(maxsize=1)
@@ -64,7 +65,7 @@ def templates() -> Templates:
     probe = ImageFont.truetype(OCRB_FONT, 100)
     advance = probe.getlength("<")
     size = PITCH * _RENDER / advance * 100
-    font = ImageFont.truetype(OCRB_FONT, int(round(size)))
+    font = ImageFont.truetype(OCRB_FONT, round(size))
     big_pitch = PITCH * _RENDER
     canvas_h = big_pitch * 2
     baseline = int(big_pitch * 1.5)
@@ -79,13 +80,13 @@ def templates() -> Templates:
         tops.append(ys.min())
         glyphs.append(arr)
     cap_top = int(np.median([tops[ALPHABET.index(c)] for c in "EFHKLMNTXZ"]))
-    cap = int(round((baseline - cap_top) / _RENDER))
+    cap = round((baseline - cap_top) / _RENDER)
     out = []
     centre = (cap_top + baseline) / 2
     for arr in glyphs:
         for scale in V_SCALES:  # the glyph drawn this much taller than the measured line
             half = (cap / 2 + MARGIN_T) * _RENDER / scale
-            window = arr[int(round(centre - half)): int(round(centre + half)), :]
+            window = arr[round(centre - half): round(centre + half), :]
             small = cv2.resize(window, (PITCH, cap + 2 * MARGIN_T), interpolation=cv2.INTER_AREA)
             out.append(cv2.GaussianBlur(small.astype(np.float32), (0, 0), 0.7))
     letters = [ALPHABET.index(c) for c in ALPHABET if c != "1"]
@@ -128,7 +129,8 @@ def _shrink(quad: np.ndarray, n: int) -> float:
 def _unit_rows(x: np.ndarray) -> np.ndarray:
     """Rows shifted to zero mean and scaled to unit length (for normalised correlation)."""
     x = x - x.mean(axis=-1, keepdims=True)
-    return x / (np.linalg.norm(x, axis=-1, keepdims=True) + 1e-6)
+    unit: np.ndarray = x / (np.linalg.norm(x, axis=-1, keepdims=True) + 1e-6)
+    return unit
 
 
 @functools.lru_cache(maxsize=1)
@@ -152,13 +154,17 @@ def score_columns(strip: np.ndarray) -> np.ndarray:
     # Templates are zero-mean, so t . (p - mean p) = t . p: only each window's spread is
     # needed, from integral images (sum and sum of squares) instead of per-window passes.
     s1, s2 = cv2.integral2(src, sdepth=cv2.CV_64F)
-    box = lambda ii: (ii[th:th + ys, tw:tw + xs] - ii[:ys, tw:tw + xs]  # noqa: E731
-                      - ii[th:th + ys, :xs] + ii[:ys, :xs])
+    def box(ii: np.ndarray) -> np.ndarray:
+        window_sums: np.ndarray = (ii[th:th + ys, tw:tw + xs] - ii[:ys, tw:tw + xs]
+                                   - ii[th:th + ys, :xs] + ii[:ys, :xs])
+        return window_sums
+
     area = th * tw
     spread = np.sqrt(np.maximum(box(s2) - box(s1) ** 2 / area, 1e-3)).astype(np.float32)
     raw = win.reshape(-1, area) @ _template_matrix()
     scores = (raw / spread.reshape(-1, 1)).reshape(ys, xs, -1)
-    return scores.max(axis=0).reshape(xs, len(ALPHABET), -1)
+    best: np.ndarray = scores.max(axis=0).reshape(xs, len(ALPHABET), -1)
+    return best
 
 
 def cells_at(columns: np.ndarray, centres: np.ndarray) -> np.ndarray:

@@ -88,7 +88,7 @@ def position_classes(kind: str) -> list[str]:
 
     The class tells the OCR correction which characters may stand where.
     """
-    n_lines, width = LAYOUTS[kind]
+    _, width = LAYOUTS[kind]
     if kind == "TD1":
         l1 = "AA" + "AAA" + "X" * 9 + "D" + "X" * 15
         l2 = "NNNNNN" + "D" + "A" + "NNNNNN" + "D" + "AAA" + "X" * 11 + "D"
@@ -122,8 +122,12 @@ def _date_ok(value: str) -> bool:
 def _names(field_text: str) -> tuple[str, str]:
     """Split the name field into (primary identifier, secondary identifier)."""
     primary, _, secondary = field_text.partition("<<")
-    clean = lambda s: " ".join(p for p in s.split("<") if p)  # noqa: E731
-    return clean(primary), clean(secondary)
+    return _words(primary), _words(secondary)
+
+
+def _words(part: str) -> str:
+    """Filler-separated words joined by spaces."""
+    return " ".join(p for p in part.split("<") if p)
 
 
 def _document_number(number: str, digit: str, optional: str) -> tuple[str, str, str, str]:
@@ -236,7 +240,7 @@ def build(kind: str, *, document_number: str, birth_date: str, expiry_date: str,
     state, nat = _pad(issuing_state, 3), _pad(nationality, 3)
     dob, exp = _pad(birth_date, 6), _pad(expiry_date, 6)
     dob_cd, exp_cd = str(check_digit(dob)), str(check_digit(exp))
-    n_lines, width = LAYOUTS[kind]
+    _, width = LAYOUTS[kind]
     if kind == "TD1":
         num, num_cd, opt1 = _number_parts(document_number, optional_data, 15)
         l1 = code + state + num + num_cd + opt1

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from egate.mrz.parse import LAYOUTS, build
+from egate.mrz.parse import build
 
 OCRB_FONT = "/usr/share/fonts/opentype/ocr-b/OCRB.otf"
 VIZ_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -97,7 +97,8 @@ def _texture(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     waves *= np.float32(rng.uniform(4, 14))
     waves += rng.standard_normal((h, w), dtype=np.float32) * 3
     tint = rng.uniform(200, 250, 3).astype(np.float32)
-    return waves[..., None] + tint[None, None, :]
+    page: np.ndarray = waves[..., None] + tint[None, None, :]
+    return page
 
 
 def _kind(lines: list[str] | tuple[str, ...]) -> str:
@@ -146,7 +147,7 @@ def render_page(lines: list[str] | tuple[str, ...], pitch_px: float, rng: np.ran
                   font=viz, fill=ink)
         y += 5.5 * ppm
     # The MRZ: OCR-B at 10 characters per inch, one glyph per pitch cell.
-    size = max(4, int(round(pitch_px / font(OCRB_FONT, 100).getlength("<") * 100)))
+    size = max(4, round(pitch_px / font(OCRB_FONT, 100).getlength("<") * 100))
     f = font(OCRB_FONT, size)
     x0 = float(corners[0, 0])
     for line, yl in zip(lines, baselines):
@@ -170,7 +171,7 @@ def make_frame(rng: np.random.Generator, lines: list[str] | None = None, *,
     for attempt in range(80):
         pw, ph, mrz, _ = page_geometry(lines, ch / ocrb_cap_ratio())
         src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
-        jitter = rng.uniform(-tilt, tilt, (4, 2)).astype(np.float32) * np.float32([pw, ph])
+        jitter = rng.uniform(-tilt, tilt, (4, 2)).astype(np.float32) * np.array([pw, ph], np.float32)
         rot = cv2.getRotationMatrix2D((pw / 2, ph / 2), ang, 1.0)
         dst = cv2.transform((src + jitter)[None], rot)[0]
         mrz_dst = cv2.perspectiveTransform(mrz[None], cv2.getPerspectiveTransform(src, dst))[0]
@@ -221,5 +222,7 @@ def _camera(frame: np.ndarray, rng: np.random.Generator, difficulty: float) -> n
     frame += (noise * np.float32(rng.uniform(1, 7) * difficulty + 0.5))[..., None]
     img = np.clip(frame, 0, 255).astype(np.uint8)
     quality = int(rng.uniform(95 - 45 * difficulty, 96))
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    _, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    assert out is not None
+    return out

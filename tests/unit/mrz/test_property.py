@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from egate.mrz.correct import correct
-from egate.mrz.parse import ALPHABET, CHECK, NUMERIC, ANY, build, parse, position_classes
+from egate.mrz.parse import ALPHABET, ANY, CHECK, NUMERIC, build, parse, position_classes
 
 ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #: Pairs an OCR engine mixes up in OCR-B.
