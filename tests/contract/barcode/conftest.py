@@ -59,12 +59,12 @@ def make_scanner(port: str, **options: Any) -> SerialScanner:
     return SerialScanner("barcode", DeviceConfig(driver="serial-scanner", port=port, timeout_s=2.0, options=opts))
 
 
-def wait_health(device: Any, state: HealthState, timeout: float = 5.0) -> Health:
+def wait_health(device: Any, state: HealthState, timeout: float = 5.0, history: Any = None) -> Health:
     """Block until ``device`` reports ``state`` (event-driven; fails the test on timeout)."""
     reached = threading.Event()
     device.subscribe(lambda _name, health: reached.set() if health.state is state else None)
     if device.health.state is not state:
-        assert reached.wait(timeout), f"device never became {state.value}: {device.health}"
+        assert reached.wait(timeout), f"device never became {state.value}: {device.health} {history}"
     return device.health
 
 
