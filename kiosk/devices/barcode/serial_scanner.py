@@ -121,6 +121,7 @@ class SerialScanner(SerialDevice):
 
     def _poll(self) -> None:
         """On the worker: read what arrived, turn complete lines into scans, drop broken ones."""
+        self.io.assert_on_worker()
         if not self.link.is_open:
             return  # closed by the failure that already set the health (keep its reason)
         data = self.link.read_available(timeout_s=POLL_S)

@@ -145,6 +145,7 @@ class ZxingCamera(DeviceBase):
 
     def _scan_once(self) -> None:
         """On the worker: decode the newest frame if it is new; report new barcodes."""
+        self.io.assert_on_worker()
         if self.source is None:
             raise DeviceNotFound(f"{self.name}: no camera")
         frame = self.source.latest_frame()
