@@ -62,6 +62,10 @@ trap 'kill -TERM $daemon 2>/dev/null; wait $daemon; exit 0' TERM INT
 while kill -0 "$BAWABA_PARENT" 2>/dev/null && kill -0 $daemon 2>/dev/null; do sleep 1 & wait $!; done
 kill -TERM $daemon 2>/dev/null
 wait $daemon
+if ! kill -0 "$BAWABA_PARENT" 2>/dev/null; then  # orphaned: tidy up what the parent would have
+  umount /run/pcscd 2>/dev/null
+  rm -rf "$BAWABA_SOCKDIR" "$BAWABA_WORKDIR"
+fi
 """
 
 
@@ -164,6 +168,7 @@ class PcscdEnv:
             BAWABA_SOCKDIR=str(self.socket_path.parent), BAWABA_CONFDIR=str(self.conf_dir),
             BAWABA_PCSCD=shutil.which("pcscd") or "/usr/sbin/pcscd",
             BAWABA_PCSCD_ARGS=" ".join(self.pcscd_args), BAWABA_PARENT=str(os.getpid()),
+            BAWABA_WORKDIR=str(self.conf_dir.parent),
         )
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
         try:
