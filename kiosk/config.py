@@ -291,7 +291,7 @@ def describe(cls: Any = Config, prefix: str = "") -> list[tuple[str, str, Any, s
         if dataclasses.is_dataclass(tp):
             rows.extend(describe(tp, name + "."))
             continue
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[operator]
         rows.append((name, _type_name(tp), default, f.metadata.get("doc", "")))
         if typing.get_origin(tp) is dict and dataclasses.is_dataclass(typing.get_args(tp)[1]):
             rows.extend(describe(typing.get_args(tp)[1], name + ".<kind>."))
