@@ -148,6 +148,7 @@ class _Reader:
         self.pos = 0  # 0-based; errors report pos + 1
 
     def remaining(self) -> int:
+        """Characters not read yet."""
         return len(self.text) - self.pos
 
     def take(self, name: str, length: int, limit: int | None = None) -> str:
