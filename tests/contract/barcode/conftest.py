@@ -3,7 +3,8 @@
 Simulator (default): a :class:`ScannerSimulator` on a real pty, read through the real
 ``serial-scanner`` adapter.  Hardware: ``pytest -m hardware tests/contract/barcode`` with
 ``BAWABA_BARCODE_PORT=/dev/ttyACM0`` (and ``BAWABA_BARCODE_SUFFIX`` if not CR); the rig then
-asks a person to scan the printed test boarding pass (``bawaba barcode`` test frames, example 1).
+asks a person to scan the printed test passes (``python -m kiosk.devices.barcode.testframes``
+writes them as bcbpN-SYMBOLOGY-0deg.jpg).
 """
 
 from __future__ import annotations
@@ -47,10 +48,15 @@ class HardwareRig:
     """Asks the person at the scanner to do it (they hold the printed pass of ``text``)."""
 
     def scan(self, text: str, symbology: str = "pdf417") -> None:
-        print(f"\n>>> scan the test boarding pass for {text[2:22].strip()} ({symbology})", file=sys.stderr)
+        print(f"\n>>> scan test boarding pass bcbp{_number(text)} ({symbology})", file=sys.stderr)
 
     def present(self, text: str) -> None:
-        print(f"\n>>> hold the test boarding pass for {text[2:22].strip()} under the scanner", file=sys.stderr)
+        print(f"\n>>> hold test boarding pass bcbp{_number(text)} under the scanner", file=sys.stderr)
+
+
+def _number(text: str) -> int:
+    """Which printed test pass (file bcbpN-*.jpg of the test frames) carries ``text``."""
+    return EXAMPLES.index(text) + 1
 
 
 def make_scanner(port: str, **options: Any) -> SerialScanner:
