@@ -65,7 +65,10 @@ class FolderCamera(GrabbingCamera):
         if self._index >= len(self._files):
             if not self.loop:
                 return None
-            self._files, self._index = self._list(path), 0
+            try:
+                self._files, self._index = self._list(path), 0
+            except OSError as exc:  # the folder vanished between the check and the listing
+                raise DeviceNotFound(f"camera source {path}: vanished ({exc.strerror})") from None
         file = self._files[self._index]
         self._index += 1
         return cv2.imread(str(file), cv2.IMREAD_COLOR)  # None for a file that does not decode
