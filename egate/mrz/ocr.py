@@ -28,7 +28,8 @@ PITCH = 14          #: normalised character pitch, px
 MARGIN_T = 2        #: template margin above and below the capitals, px
 MARGIN_S = 3        #: strip margin above and below the capitals, px (vertical search +-1)
 SLACK = 2           #: allowed pitch error per character in the dynamic programme, px
-REACH = 6           #: how far each cell is searched either side of its expected place, px
+JUMP_COST = 0.01    #: score given up per px a character sits off the previous one's pitch
+REACH = 10          #: how far each cell is searched either side of its expected place, px
 V_SCALES = (0.94, 1.0, 1.06)  #: vertical scales per class (absorbs cap-height measuring error)
 _RENDER = 8         #: render templates this many times larger, then shrink (anti-aliasing)
 
@@ -185,9 +186,12 @@ def decode(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     value = best[0].copy()
     pad = np.full(k + 2 * SLACK, -1e9)
     rows = np.arange(k)[:, None] + np.arange(span)[None, :]   # (k, span) indices into pad
+    # A small price per pixel of pitch change keeps the spacing regular unless the glyphs
+    # clearly say otherwise (a wide W next to a C must not pull the grid into an "M").
+    price = JUMP_COST * np.abs(np.arange(span) - SLACK)[::-1]
     for i in range(1, n):
         pad[SLACK:SLACK + k] = value
-        window = pad[rows]
+        window = pad[rows] - price
         arg = window.argmax(axis=1)
         back[i] = rows[np.arange(k), arg] - SLACK
         value = window[np.arange(k), arg] + best[i]

@@ -20,7 +20,7 @@ from egate.mrz import correct, locate, ocr
 from egate.mrz.parse import ALPHABET
 
 #: Two-line blocks whose length/height ratio falls between these are tried as both widths.
-_RATIO_36, _RATIO_44 = 39.0, 43.0
+_RATIO_36, _RATIO_44 = 33.0, 44.0
 _V = ALPHABET.index("V")
 _MAX_TRIES = 3   #: MRZ-like candidates read per frame before giving up
 _CLEAR_ORIENTATION = 0.08  #: head-quality gap that settles 0 vs 180 degrees without more reads
