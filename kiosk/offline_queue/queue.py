@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import random
 import re
 import sqlite3
@@ -98,7 +97,7 @@ class OfflineQueue(QueueViews):
             self._conn = store.open_checked(
                 self.path, self._prepare, self.owner, self._moved_aside, clock
             )
-            self._set_size_cap(self._conn)
+            schema.set_size_cap(self._conn, self.config.size_cap_mb * 1024 * 1024)
             if self.owner:
                 released = self.release_claims()
                 if released:
@@ -142,11 +141,6 @@ class OfflineQueue(QueueViews):
             conn.execute("COMMIT")
             row = conn.execute("SELECT value FROM meta WHERE key = 'key_check'").fetchone()
         self._sealer.verify(row[0])
-
-    def _set_size_cap(self, conn: sqlite3.Connection) -> None:
-        page = int(conn.execute("PRAGMA page_size").fetchone()[0])
-        pages = math.ceil(self.config.size_cap_mb * 1024 * 1024 / page)
-        conn.execute(f"PRAGMA max_page_count={max(pages, 8)}")
 
     def _moved_aside(self, moved: Path, detail: str) -> None:
         self.alarm("queue_corrupt", f"corrupt queue database moved aside to {moved.name} ({detail}); "

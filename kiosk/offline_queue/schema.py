@@ -9,6 +9,7 @@ and columns are created through sqlite-utils.  Never edit a shipped step: append
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 from collections.abc import Callable
@@ -77,7 +78,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def connect(path: str, max_page_count: int | None = None) -> sqlite3.Connection:
+def connect(path: str) -> sqlite3.Connection:
     """Open a connection in autocommit mode (transactions are explicit) with the pragmas."""
     fresh = not os.path.exists(path) or os.path.getsize(path) == 0
     if fresh:
@@ -91,12 +92,17 @@ def connect(path: str, max_page_count: int | None = None) -> sqlite3.Connection:
             conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         for pragma in CONNECTION_PRAGMAS:
             conn.execute(pragma)
-        if max_page_count:
-            conn.execute(f"PRAGMA max_page_count={int(max_page_count)}")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def set_size_cap(conn: sqlite3.Connection, cap_bytes: float) -> None:
+    """Cap the database file: past it SQLite answers SQLITE_FULL, which the queue raises as
+    QueueFull, exactly as a full disk.  (A cap below the current size freezes it at that size.)"""
+    page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    conn.execute(f"PRAGMA max_page_count={max(math.ceil(cap_bytes / page), 8)}")
 
 
 def version(conn: sqlite3.Connection) -> int:
