@@ -27,6 +27,8 @@ MAX_TIES = 4             #: close calls in checked fields tried both ways
 SWAP_MARGIN = 0.08       #: a swap is only tried where the top two scores are this close
 TRUST_MARGIN = 0.02      #: unchecked characters need at least this lead over the runner-up
 TRUST_SCORE = 0.6        #: ... and at least this correlation
+TRUST_MARGIN_SMALL = 0.04  #: the lead needed when the capitals are under SMALL_TEXT_PX
+SMALL_TEXT_PX = 16.0     #: capital height (frame px) below which letters blur into each other
 
 _DIGITS = np.array([c.isdigit() for c in ALPHABET])
 _LETTERS = np.array([c.isalpha() for c in ALPHABET])
@@ -72,14 +74,18 @@ def _checked_positions(kind: str) -> list[set[int]]:
     return covered
 
 
-def correct(kind: str, scores: list[np.ndarray]) -> Corrected:
-    """Best valid text for layout ``kind`` from per-line (n, 37) score arrays."""
+def correct(kind: str, scores: list[np.ndarray], cap_px: float = 99.0) -> Corrected:
+    """Best valid text for layout ``kind`` from per-line (n, 37) score arrays.
+
+    ``cap_px`` is the capital height seen in the frame: small text needs clearer margins.
+    """
+    margin = TRUST_MARGIN_SMALL if cap_px < SMALL_TEXT_PX else TRUST_MARGIN
     classes = position_classes(kind)
     masked = [_masked(s, c) for s, c in zip(scores, classes)]
     order = [np.argsort(-m, axis=1) for m in masked]
     lines = ["".join(ALPHABET[i] for i in o[:, 0]) for o in order]
     data, changed, ambiguous = _resolve_ties(kind, lines, masked, order)
-    uncertain = tuple(sorted(set(_uncertain(kind, masked, order)) | set(ambiguous)))
+    uncertain = tuple(sorted(set(_uncertain(kind, masked, order, margin)) | set(ambiguous)))
     return Corrected(data, data.valid and not uncertain, changed, uncertain)
 
 
@@ -125,7 +131,7 @@ def _resolve_ties(kind: str, lines: list[str], masked: list[np.ndarray],
 
 
 def _uncertain(kind: str, masked: list[np.ndarray], order: list[np.ndarray],
-               ) -> tuple[tuple[int, int], ...]:
+               margin: float = TRUST_MARGIN) -> tuple[tuple[int, int], ...]:
     """Positions no check digit can vouch for, read weakly or barely ahead of the next.
 
     That is every unchecked position, and also checked positions where the runner-up has
@@ -140,8 +146,8 @@ def _uncertain(kind: str, masked: list[np.ndarray], order: list[np.ndarray],
         rival = np.where(_TWIN_MATRIX[o[:, 0]], m, -np.inf).max(axis=1)
         checked = np.zeros(m.shape[0], bool)
         checked[list(covered[li])] = True
-        weak = np.where(checked, best - rival < TRUST_MARGIN,
-                        (best < TRUST_SCORE) | (best - second < TRUST_MARGIN))
+        weak = np.where(checked, best - rival < margin,
+                        (best < TRUST_SCORE) | (best - second < margin))
         doubt.extend((li, int(pos)) for pos in np.nonzero(weak)[0])
     return tuple(doubt)
 

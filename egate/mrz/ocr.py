@@ -136,13 +136,15 @@ def _unit_rows(x: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def _template_matrix() -> np.ndarray:
-    """(pixels, 37) matrix of unit-normalised templates."""
+    """(pixels, scales * 37) matrix of unit-normalised templates, scale-major columns."""
     t = templates().images
-    return np.ascontiguousarray(_unit_rows(t.reshape(t.shape[0], -1)).T)
+    v = len(V_SCALES)
+    order = [c * v + s for s in range(v) for c in range(len(ALPHABET))]
+    return np.ascontiguousarray(_unit_rows(t[order].reshape(len(order), -1)).T)
 
 
 def score_columns(strip: np.ndarray) -> np.ndarray:
-    """(x, 37, scales): correlation of each class and scale with the window at each column.
+    """(x, scales, 37): correlation of each class and scale with the window at each column.
 
     Vertical shifts within the strip's margin are maxed out.  All
     windows are unit-normalised once and multiplied with the template matrix in one BLAS call.
@@ -163,8 +165,8 @@ def score_columns(strip: np.ndarray) -> np.ndarray:
     area = th * tw
     spread = np.sqrt(np.maximum(box(s2) - box(s1) ** 2 / area, 1e-3)).astype(np.float32)
     raw = win.reshape(-1, area) @ _template_matrix()
-    scores = (raw / spread.reshape(-1, 1)).reshape(ys, xs, -1)
-    best: np.ndarray = scores.max(axis=0).reshape(xs, len(ALPHABET), -1)
+    scores = (raw / spread.reshape(-1, 1)).reshape(ys, xs, len(V_SCALES), len(ALPHABET))
+    best: np.ndarray = np.maximum.reduce([scores[y] for y in range(ys)])
     return best
 
 
@@ -210,7 +212,7 @@ def read_strip(strip: np.ndarray, n: int) -> LineRead:
     line seen in perspective or slightly mis-measured.
     """
     by_scale = np.nan_to_num(score_columns(strip), nan=-1.0)
-    columns = by_scale.max(axis=2)
+    columns = np.maximum.reduce([by_scale[:, v] for v in range(by_scale.shape[1])])
     centres = PITCH + np.arange(n) * PITCH
     idx = np.arange(n)
     best: tuple[float, np.ndarray] | None = None
@@ -227,9 +229,9 @@ def read_strip(strip: np.ndarray, n: int) -> LineRead:
     assert best is not None
     # One capital height for the whole line: the scale that fits the line best decides, so
     # height differences such as digit 0 (taller) against letter O still count.
-    per_scale = by_scale[np.clip(best[1], 0, by_scale.shape[0] - 1)]     # (n, 37, scales)
-    scale = int(per_scale.max(axis=1).sum(axis=0).argmax())
-    per = per_scale[:, :, scale]
+    per_scale = by_scale[np.clip(best[1], 0, by_scale.shape[0] - 1)]     # (n, scales, 37)
+    scale = int(per_scale.max(axis=2).sum(axis=0).argmax())
+    per = per_scale[:, scale, :]
     text = "".join(ALPHABET[i] for i in per.argmax(axis=1))
     return LineRead(text, per, float(per.max(axis=1).mean()))
 

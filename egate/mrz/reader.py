@@ -20,7 +20,7 @@ from egate.mrz import correct, locate, ocr
 from egate.mrz.parse import ALPHABET
 
 #: Two-line blocks whose length/height ratio falls between these are tried as both widths.
-_RATIO_36, _RATIO_44 = 33.0, 44.0
+_RATIO_36, _RATIO_44 = 37.8, 42.0
 _V = ALPHABET.index("V")
 _MAX_TRIES = 3   #: MRZ-like candidates read per frame before giving up
 _CLEAR_ORIENTATION = 0.08  #: head-quality gap that settles 0 vs 180 degrees without more reads
@@ -56,6 +56,7 @@ class _Read:
     scores: list[np.ndarray]
     quality: float
     fixed: correct.Corrected
+    cap_px: float
 
 
 def _widths(lines: locate.MrzLines) -> list[int]:
@@ -96,14 +97,14 @@ def _read_located(gray: np.ndarray, found: locate.MrzLines) -> list[_Read]:
         kind = _kind(len(best), width, best[0].scores[0])
         scores = [r.scores for r in best]
         reads.append(_Read(kind, scores, float(np.mean([r.quality for r in best])),
-                           correct.correct(kind, scores)))
+                           correct.correct(kind, scores, found.cap_height), found.cap_height))
     return reads
 
 
 def _result(kind: str, scores: list[np.ndarray], started: float,
-            fixed: correct.Corrected | None = None) -> MrzResult:
+            fixed: correct.Corrected | None = None, cap_px: float = 99.0) -> MrzResult:
     """Correct (unless done) and parse one layout's scores into a result."""
-    fixed = fixed or correct.correct(kind, scores)
+    fixed = fixed or correct.correct(kind, scores, cap_px)
     quality = float(np.mean([s.max(axis=1).mean() for s in scores]))
     return MrzResult(fixed.data.lines, fixed.valid, fixed.data.type, dict(fixed.data.fields),
                      dict(fixed.data.checks), (time.perf_counter() - started) * 1000, quality,
@@ -138,12 +139,13 @@ def read_mrz(frame: np.ndarray) -> MrzResult:
 def read_mrz_frames(frames: Iterable[np.ndarray]) -> MrzResult:
     """Read several frames of one document; character scores are pooled per layout."""
     started = time.perf_counter()
-    by_kind: dict[str, list[list[np.ndarray]]] = {}
+    by_kind: dict[str, list[_Read]] = {}
     for frame in frames:
         reads = _raw_reads(frame)
         if reads:
-            by_kind.setdefault(reads[0].kind, []).append(reads[0].scores)
+            by_kind.setdefault(reads[0].kind, []).append(reads[0])
     if not by_kind:
         return MrzResult(None, False, None, ms=(time.perf_counter() - started) * 1000)
     kind = max(by_kind, key=lambda k: len(by_kind[k]))
-    return _result(kind, correct.combine(by_kind[kind]), started)
+    pooled = correct.combine([r.scores for r in by_kind[kind]])
+    return _result(kind, pooled, started, cap_px=min(r.cap_px for r in by_kind[kind]))
