@@ -105,6 +105,8 @@ def _resolve_ties(kind: str, lines: list[str], masked: list[np.ndarray],
     for li, (m, o) in enumerate(zip(masked, order)):
         for pos in covered[li]:
             gap = m[pos, o[pos, 0]] - m[pos, o[pos, 1]]
+            if _TWIN_MATRIX[o[pos, 0], o[pos, 1]]:
+                continue  # check digits cannot choose between twins: left to the margin rule
             if gap < SWAP_MARGIN and np.isfinite(m[pos, o[pos, 1]]):
                 close.append((float(gap), li, pos))
     close.sort()
