@@ -247,7 +247,7 @@ class OfflineQueue(QueueViews):
         with self._tx() as conn:
             candidates = conn.execute(
                 "SELECT seq, size FROM records WHERE status = 'pending' AND next_attempt_at <= ? "
-                "ORDER BY next_attempt_at, seq LIMIT ?",
+                "ORDER BY next_attempt_at, created_at, seq LIMIT ?",  # = index order: no sort
                 (now, int(max_items)),
             ).fetchall()
             chosen: list[int] = []
