@@ -1,7 +1,7 @@
 """Payload encoding (JSON, never pickle) and the guard that keeps biometric data out.
 
 Biometric data never enters the queue: a payload whose keys look biometric (fingerprint,
-face, iris, photo, template, DG2/DG3/DG4, ...) or whose strings hold an encoded image is
+face, iris, photo, minutiae, DG2/DG3/DG4, ...) or whose strings hold an encoded image is
 refused with :class:`BiometricDataRejected` before anything is written.
 """
 
@@ -36,13 +36,9 @@ BIOMETRIC_WORDS = frozenset(
 # Base64 openings of JPEG, PNG, JPEG 2000 (codestream and file), WSQ and BMP images.
 _IMAGE_B64 = ("/9j/", "iVBORw0KGgo", "/0//UQ", "AAAADGpQ", "/6D/", "Qk0")
 _IMAGE_MIN_CHARS = 256
-_WORDS = tuple(sorted(BIOMETRIC_WORDS))
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-# One JSON string token and whether a colon follows it (then it is a key).  Scanning the
-# compact JSON left to right meets every token from its opening quote, never from inside.
-_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"(:?)')
 
 
 @functools.lru_cache(maxsize=4096)
@@ -53,30 +49,33 @@ def _biometric_words(key: str) -> frozenset[str]:
     return frozenset(words & BIOMETRIC_WORDS)
 
 
-def check_no_biometrics(text: str) -> None:
-    """Raise BiometricDataRejected if the JSON ``text`` has biometric-looking keys or images.
+def _is_image(text: str) -> bool:
+    if len(text) < _IMAGE_MIN_CHARS:
+        return False
+    body = text.split(",", 1)[1] if text.startswith("data:") else text
+    return body.lstrip().startswith(_IMAGE_B64)
 
-    Works on the serialised payload: a cheap substring pre-check lets ordinary payloads
-    through in microseconds; only a possible hit is tokenised and checked word by word.
+
+def check_no_biometrics(payload: Any) -> None:
+    """Raise BiometricDataRejected if a (JSON-serialisable) payload has a biometric-looking
+    key at any depth or a string holding an encoded image.
+
+    An explicit stack rather than recursion, and exact type checks: this runs on every
+    enqueue (about 8 us for a typical transaction).
     """
-    # C-level substring tests: ~20x faster than a regex alternation over the same words
-    maybe_key = any(map(text.lower().__contains__, _WORDS))
-    maybe_image = len(text) >= _IMAGE_MIN_CHARS and any(map(text.__contains__, _IMAGE_B64))
-    if not (maybe_key or maybe_image):
-        return
-    for match in _STRING.finditer(text):
-        body, colon = match.group(1), match.group(2)
-        if colon and maybe_key:
-            key = json.loads(f'"{body}"') if "\\" in body else body
-            hit = _biometric_words(key)
-            if hit:
+    stack = [payload]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, Mapping) else enumerate(node)
+        for key, value in items:
+            if type(key) is str and _biometric_words(key):
                 raise BiometricDataRejected(
-                    f"payload key {key!r} looks like biometric data ({min(hit)}); "
-                    "biometric data never enters the queue"
+                    f"payload key {key!r} looks like biometric data "
+                    f"({min(_biometric_words(key))}); biometric data never enters the queue"
                 )
-        elif not colon and maybe_image and len(body) >= _IMAGE_MIN_CHARS:
-            data = body.split(",", 1)[1] if body.startswith("data:") else body
-            if data.lstrip().startswith(_IMAGE_B64):
+            if isinstance(value, (Mapping, list, tuple)):
+                stack.append(value)
+            elif type(value) is str and _is_image(value):
                 raise BiometricDataRejected("payload holds an encoded image; images never enter the queue")
 
 
@@ -88,7 +87,7 @@ def encode(payload: Mapping[str, Any]) -> bytes:
         text = _ENCODER.encode(payload)
     except (TypeError, ValueError) as exc:
         raise PayloadError(f"payload is not plain JSON: {exc}") from None
-    check_no_biometrics(text)
+    check_no_biometrics(payload)
     return text.encode()
 
 
