@@ -56,7 +56,7 @@ class Outbox(Protocol):
 
     def claim(self, max_items: int, max_bytes: int) -> Sequence[QueueRecord]: ...
     def ack(self, ids: Sequence[str]) -> Any: ...
-    def fail(self, ids: Sequence[str], error: str, retry_after: float) -> Any: ...
+    def fail(self, ids: Sequence[str], error: str, retry_after: float, *, transient: bool = False) -> Any: ...
     def dead_letter(self, ids: Sequence[str], reason: str) -> Any: ...
     def stats(self) -> dict[str, Any]: ...
 
@@ -268,7 +268,10 @@ class SyncAgent:
             self._send([wire_item(r) for r in recs], pending)
         except Exception as exc:  # release whatever is still claimed, whatever went wrong
             if pending:
-                self.queue.fail(sorted(pending), _short(exc), 0.0)
+                # network down or server refusing the whole batch: nothing is wrong with these
+                # records, so the attempt is given back (a week offline must not dead-letter them)
+                transient = isinstance(exc, (NetworkError, ServerError))
+                self.queue.fail(sorted(pending), _short(exc), 0.0, transient=transient)
             raise
         self._handled_since += len(recs)
         return len(recs)

@@ -306,3 +306,13 @@ def test_sync_once_fails_at_once_on_a_credential_error(queue, central, clock):
         agent.sync_once()
     assert err.value.code == "credential_expired" and clock.sleeps == []
     assert agent.progress.state == "auth_error" and queue.stats()["pending"] == 1
+
+
+def test_a_server_failing_more_than_max_attempts_does_not_dead_letter_the_backlog(queue, central, clock):
+    queue.enqueue("service.submit", {"n": 1})
+    central.raise_next = [ServerError(500, "internal", "boom") for _ in range(30)]  # > max_attempts (20)
+    agent = make(queue, central, clock)
+    for _ in range(30):
+        agent.step()
+    assert queue.stats()["dead"] == 0 and queue.stats()["pending"] == 1
+    assert agent.step() == 1 and queue.stats()["acked"] == 1
