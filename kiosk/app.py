@@ -157,8 +157,25 @@ def start_subsystems(cfg: Config, flow: Flow, simulated: bool, queue: Any = None
         log.exception("device layer failed to start", extra={"reason": "devices"})
         flow.send(Event.FAIL, reason="devices")
     if queue is not None:
+        stops.append(start_housekeeping(queue))
         stops.extend(start_sync(cfg, queue, manager))
     return stops
+
+
+def start_housekeeping(queue: Any, every_s: float = 3600.0) -> Callable[[], None]:
+    """Prune the queue (retention, age limit, vacuum) at start and then every ``every_s``."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                queue.prune()
+            except Exception:
+                log.exception("queue housekeeping failed", extra={"component": "queue"})
+            stop.wait(every_s)
+
+    threading.Thread(target=loop, name="housekeeping", daemon=True).start()
+    return stop.set
 
 
 def start_sync(cfg: Config, queue: Any, manager: Any) -> list[Callable[[], None]]:

@@ -8,15 +8,22 @@ stays in the queue and goes to the central platform.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from kiosk.errors import QueueError, QueueFull, UserFacingError
 from kiosk.flow import ServiceSpec
 
+log = logging.getLogger(__name__)
+
 OUT_OF_SPACE = UserFacingError(
     "تعذر حفظ طلبك الآن. يرجى مراجعة موظف الخدمة.",
     "Your request cannot be saved right now. Please ask a member of staff.",
+)
+NOT_ACCEPTED = UserFacingError(
+    "تعذر إتمام هذه الخدمة على هذا الجهاز. يرجى مراجعة موظف الخدمة.",
+    "This service cannot be completed at this kiosk. Please ask a member of staff.",
 )
 
 
@@ -47,6 +54,11 @@ class QueueSubmitter:
         payload = {"service": service.id, "fields": dict(values), "person": dict(self.person())}
         try:
             transaction_id = self.queue.enqueue(f"service.{service.id}", payload)
-        except (QueueFull, QueueError):
+        except QueueFull:
+            log.error("queue full: transaction refused", extra={"service_id": service.id})
             raise OUT_OF_SPACE from None
+        except QueueError as exc:  # a refused payload (e.g. biometric field): a service-definition bug
+            log.error("transaction refused by the queue", extra={"service_id": service.id,
+                                                                 "code": type(exc).__name__})
+            raise NOT_ACCEPTED from None
         return short_reference(transaction_id)

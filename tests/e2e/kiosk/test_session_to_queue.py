@@ -62,3 +62,41 @@ def test_full_queue_keeps_the_person_on_the_step_with_a_clear_message(tmp_path: 
     snap = flow.snapshot()
     assert snap.state is State.SERVICE_STEP
     assert snap.error is not None and "موظف" in snap.error[0] and "staff" in snap.error[1]
+
+
+def test_a_payload_the_queue_refuses_is_not_reported_as_a_full_disk(tmp_path: Path) -> None:
+    queue = OfflineQueue(tmp_path / "q.sqlite3", key=b"k" * 32, kiosk_id="KSK-T")
+    photo_service = ServiceSpec("photo_upload", "صورة", "Photo", steps=(StepSpec("photo", "صورة", "Photo"),))
+    cfg = load_config(overrides={"kiosk": {"data_dir": str(tmp_path)}})
+    flow = Flow(cfg, services=(photo_service,), submitter=QueueSubmitter(queue))
+    flow.send(Event.START)
+    flow.send(Event.CHOOSE_LANGUAGE, language="en")
+    flow.send(Event.PRESENT_IDENTITY, identity=PERSON)
+    flow.send(Event.CHOOSE_SERVICE, service_id="photo_upload")
+    flow.send(Event.SUBMIT_STEP, value="iVBORw0KGgo")
+    snap = flow.snapshot()
+    assert snap.state is State.SERVICE_STEP and snap.error is not None
+    assert "cannot be completed" in snap.error[1]
+    assert queue.stats()["pending"] == 0
+    queue.close()
+
+
+def test_housekeeping_prunes_at_start_and_stops_when_asked() -> None:
+    import threading
+
+    from kiosk.app import start_housekeeping
+
+    pruned = threading.Event()
+
+    class Queue:
+        calls = 0
+
+        def prune(self) -> dict:
+            Queue.calls += 1
+            pruned.set()
+            return {}
+
+    stop = start_housekeeping(Queue(), every_s=3600)
+    assert pruned.wait(5)
+    stop()
+    assert Queue.calls == 1
