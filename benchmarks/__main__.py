@@ -6,6 +6,7 @@ writes `benchmarks/results/<name>.{json,md}`.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,11 @@ def main(argv: list[str]) -> int:
     failed = []
     for name in names:
         print(f"== benchmarks/{name}.py", flush=True)
-        if subprocess.run([sys.executable, str(HERE / f"{name}.py")], cwd=HERE.parent).returncode != 0:
+        # -P: the script's folder is not put first on sys.path, so benchmarks/queue.py (named by
+        # issue 4) cannot shadow the standard library's `queue` in the other benchmarks.
+        env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+        cmd = [sys.executable, "-P", str(HERE / f"{name}.py")]
+        if subprocess.run(cmd, cwd=HERE.parent, env=env).returncode != 0:
             failed.append(name)
     if failed:
         print("failed:", ", ".join(failed), file=sys.stderr)
