@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from kiosk.errors import DeviceError, DeviceNotFound, DeviceTimeout
+from kiosk.logging_setup import safe
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -202,7 +203,7 @@ class DeviceBase:
                 return
             self._health = Health(state, reason, self._clock())
             listeners = list(self._listeners)
-        log.info("device %s health %s %s", self.name, state.value, reason)
+        log.info("device %s health %s %s", safe(self.name), safe(state.value), safe(reason))
         for listener in listeners:
             try:
                 listener(self.name, self._health)
@@ -300,7 +301,7 @@ class DeviceBase:
     def _unreachable(self, exc: Exception) -> None:
         """Offline after a failed probe/recover; not a reported condition, so any success clears it."""
         if not isinstance(exc, DeviceError):
-            log.error("device %s: unexpected %s in probe/recover", self.name, type(exc).__name__, exc_info=exc)
+            log.error("device %s: unexpected %s in probe/recover", safe(self.name), safe(type(exc).__name__), exc_info=exc)
         self._sticky = False
         self.set_health(HealthState.OFFLINE, str(exc) or type(exc).__name__)
 

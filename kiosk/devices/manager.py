@@ -26,6 +26,7 @@ from typing import Any, Self
 from kiosk.config import Config, DeviceConfig
 from kiosk.devices import registry
 from kiosk.devices.base import Backoff, DeviceBase, DeviceEvent, Health, HealthState
+from kiosk.logging_setup import safe
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ class DeviceManager:
             if available == self._available and reasons == self._reasons:
                 return
             self._available, self._reasons = available, reasons
-        log.info("unit %s %s", "available" if available else "unavailable", "; ".join(reasons))
+        log.info("unit %s %s", safe("available" if available else "unavailable"), safe("; ".join(reasons)))
         self._publish(AvailabilityChanged(available, reasons))
 
     # -- supervision ----------------------------------------------------------------------
@@ -243,5 +244,5 @@ class DeviceManager:
                 device.probe()
                 self._next_probe[kind] = time.monotonic() + self.probe_s
         except Exception:  # the supervisor must outlive any one device
-            log.exception("supervising device %s failed", kind)
+            log.exception("supervising device %s failed", safe(kind))
             self._next_probe[kind] = time.monotonic() + self.probe_s

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kiosk.config import Config, DeviceConfig
 from kiosk.devices.simulators import SIMULATORS, RunningSimulator, start_simulator
+from kiosk.logging_setup import safe
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,12 @@ def start_simulators(
             try:
                 sim.stop()
             except Exception:  # stop the rest even if one fails
-                log.exception("stopping the %s simulator failed", sim.kind)
+                log.exception("stopping the %s simulator failed", safe(sim.kind))
 
     try:
         for kind, dev in cfg.devices.items():
             if kind not in SIMULATORS:
-                log.warning("no simulator for device kind %s; left as configured", kind)
+                log.warning("no simulator for device kind %s; left as configured", safe(kind))
                 devices[kind] = dev
                 continue
             sim = start_simulator(kind, None, base / kind, dict(dev.options))

@@ -23,6 +23,7 @@ from kiosk.config import DeviceConfig
 from kiosk.devices.base import Backoff, DeviceBase, Health, HealthState
 from kiosk.devices.camera import Frame
 from kiosk.errors import DeviceError, DeviceNotFound
+from kiosk.logging_setup import safe
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class GrabbingCamera(DeviceBase):
             self._frame = None
 
     def _lost(self, reason: str) -> None:
-        log.warning("camera %s lost: %s", self.name, reason)
+        log.warning("camera %s lost: %s", safe(self.name), safe(reason))
         self._drop_frame()
         self.set_health(HealthState.OFFLINE, reason)
         try:
