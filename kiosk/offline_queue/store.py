@@ -19,6 +19,7 @@ from pathlib import Path
 
 from kiosk.errors import QueueError
 from kiosk.offline_queue import schema
+from kiosk.offline_queue.crypto import fsync_dir
 
 SQLITE_CORRUPT = 11
 SQLITE_FULL = 13
@@ -80,14 +81,6 @@ class OwnerLock:
             self._fd = None
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def move_aside(db_path: Path, clock: Callable[[], float] = time.time) -> Path:
     """Rename the database and its -wal/-shm to ``<db>.corrupt-<UTC stamp>``; return the new name."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock()))
@@ -100,7 +93,7 @@ def move_aside(db_path: Path, clock: Callable[[], float] = time.time) -> Path:
         src = Path(str(db_path) + suffix)
         if src.exists():
             os.replace(src, Path(str(target) + suffix))
-    _fsync_dir(db_path.parent)
+    fsync_dir(db_path.parent)
     return target
 
 
