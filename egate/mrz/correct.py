@@ -84,13 +84,13 @@ def correct(kind: str, scores: list[np.ndarray], cap_px: float = 99.0) -> Correc
     masked = [_masked(s, c) for s, c in zip(scores, classes)]
     order = [np.argsort(-m, axis=1) for m in masked]
     lines = ["".join(ALPHABET[i] for i in o[:, 0]) for o in order]
-    data, changed, ambiguous = _resolve_ties(kind, lines, masked, order)
+    data, changed, ambiguous = _resolve_ties(kind, lines, masked, order, 2 * margin)
     uncertain = tuple(sorted(set(_uncertain(kind, masked, order, margin)) | set(ambiguous)))
     return Corrected(data, data.valid and not uncertain, changed, uncertain)
 
 
 def _resolve_ties(kind: str, lines: list[str], masked: list[np.ndarray],
-                  order: list[np.ndarray],
+                  order: list[np.ndarray], rival_cost: float,
                   ) -> tuple[MrzData, int, list[tuple[int, int]]]:
     """Try the runner-up at the closest calls in checked fields; keep a unique valid mix.
 
@@ -98,7 +98,9 @@ def _resolve_ties(kind: str, lines: list[str], masked: list[np.ndarray],
     calls (top two within :data:`SWAP_MARGIN`) are tried in every combination, and at most
     :data:`MAX_SWAPS` changed at once.  When more than one combination passes every check, the
     check digits cannot say which is true: the best-scoring one is returned and the
-    positions where the passing mixes differ are reported ambiguous.
+    positions where the passing mixes differ are reported ambiguous, unless a rival mix
+    costs at least ``rival_cost`` more score than the best (two clear misreads whose errors
+    cancel in every check digit are not a real doubt).
     """
     covered = _checked_positions(kind)
     close: list[tuple[float, int, int]] = []
@@ -126,8 +128,9 @@ def _resolve_ties(kind: str, lines: list[str], masked: list[np.ndarray],
     if not passing:
         return parse(lines), 0, []
     passing.sort(key=lambda item: item[0])
-    _, best, changed = passing[0]
-    ambiguous = sorted({(li, pos) for _, other, _ in passing[1:] for li, pos in ties
+    best_cost, best, changed = passing[0]
+    rivals = [other for cost, other, _ in passing[1:] if cost - best_cost < rival_cost]
+    ambiguous = sorted({(li, pos) for other in rivals for li, pos in ties
                         if other.lines[li][pos] != best.lines[li][pos]})
     return best, changed, ambiguous
 
