@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout
 
 from kiosk.flow import Event, Snapshot
 from kiosk.i18n import t
@@ -20,15 +20,7 @@ class AttractScreen(Screen):
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
-        col = QVBoxLayout(self)
-        col.setContentsMargins(40, 40, 40, 48)
-        col.setSpacing(20)
-        col.addStretch(2)
-        col.addWidget(Art("hero", self.theme, 240), 0, Qt.AlignHCenter)
-        self.title = label("title")
-        self.subtitle = label("subtitle")
-        col.addWidget(self.title)
-        col.addWidget(self.subtitle)
+        col = self.hero_column("hero", 240)
         col.addSpacing(16)
         self.start = button("primary", on_click=lambda: self.send(Event.START), name="start")
         self.start.setMinimumSize(520, 104)

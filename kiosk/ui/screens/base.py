@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kiosk.flow import Snapshot
 from kiosk.ui.art import Art, CountdownRing
 from kiosk.ui.theme import Theme
+from kiosk.ui.widgets import label
 
 Send = Callable[..., bool]
 
@@ -34,6 +35,21 @@ class Screen(QWidget):
         self.send = ctx.send
         self.theme = ctx.theme
         self.language = "ar"
+
+    def hero_column(self, art: str, art_size: int, margins: tuple[int, int, int, int] = (40, 40, 40, 48),
+                    spacing: int = 20) -> QVBoxLayout:
+        """The top every centred screen shares: a stretch, an illustration, then the
+        ``self.title`` and ``self.subtitle`` labels.  Returns the column for the rest."""
+        col = QVBoxLayout(self)
+        col.setContentsMargins(*margins)
+        col.setSpacing(spacing)
+        col.addStretch(2)
+        col.addWidget(Art(art, self.theme, art_size), 0, Qt.AlignHCenter)
+        self.title = label("title")
+        self.subtitle = label("subtitle")
+        col.addWidget(self.title)
+        col.addWidget(self.subtitle)
+        return col
 
     def render(self, snap: Snapshot) -> None:
         """Show ``snap`` (called on every change while this screen is current)."""

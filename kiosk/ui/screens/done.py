@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout
 
 from kiosk.flow import Event, Snapshot
 from kiosk.i18n import t
-from kiosk.ui.art import Art
 from kiosk.ui.screens.base import Screen, ScreenContext
 from kiosk.ui.widgets import button, label
 
@@ -17,17 +15,9 @@ class DoneScreen(Screen):
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
-        col = QVBoxLayout(self)
-        col.setContentsMargins(120, 28, 120, 36)
-        col.setSpacing(18)
-        col.addStretch(2)
-        col.addWidget(Art("check", self.theme, 160), 0, Qt.AlignHCenter)
-        self.title = label("title")
-        self.text = label("subtitle")
+        col = self.hero_column("check", 160, (120, 28, 120, 36), 18)
         self.ref_caption = label("body")
         self.reference = label("reference")
-        for w in (self.title, self.text):
-            col.addWidget(w)
         col.addSpacing(8)
         col.addWidget(self.ref_caption)
         col.addWidget(self.reference)
@@ -40,7 +30,7 @@ class DoneScreen(Screen):
         """Texts in the snapshot's language and the reference number."""
         lang = snap.language
         self.title.setText(t("done.title", lang))
-        self.text.setText(t("done.text", lang))
+        self.subtitle.setText(t("done.text", lang))
         self.ref_caption.setText(t("done.reference", lang))
         self.reference.setText(snap.session.reference)
         self.finish.setText(t("done.finish", lang))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout
 
 from kiosk.flow import Event, Snapshot
 from kiosk.i18n import ENDONYMS, LANGUAGES, t
-from kiosk.ui.art import Art
 from kiosk.ui.screens.base import Screen, ScreenContext
-from kiosk.ui.widgets import button, label
+from kiosk.ui.widgets import button
 
 
 class LanguageScreen(Screen):
@@ -17,15 +16,7 @@ class LanguageScreen(Screen):
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
-        col = QVBoxLayout(self)
-        col.setContentsMargins(40, 40, 40, 48)
-        col.setSpacing(20)
-        col.addStretch(2)
-        col.addWidget(Art("globe", self.theme, 150), 0, Qt.AlignHCenter)
-        self.title = label("title")
-        self.subtitle = label("subtitle")
-        col.addWidget(self.title)
-        col.addWidget(self.subtitle)
+        col = self.hero_column("globe", 150)
         col.addSpacing(36)
         row = QHBoxLayout()
         row.setSpacing(48)

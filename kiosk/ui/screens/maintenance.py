@@ -7,13 +7,11 @@ and offers a way back to the attract screen.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout
 
 from kiosk.flow import Event, Snapshot
 from kiosk.i18n import t
-from kiosk.ui.art import Art
 from kiosk.ui.screens.base import Screen, ScreenContext
-from kiosk.ui.widgets import button, label
+from kiosk.ui.widgets import button
 
 
 class MaintenanceLoginScreen(Screen):
@@ -21,15 +19,7 @@ class MaintenanceLoginScreen(Screen):
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
-        col = QVBoxLayout(self)
-        col.setContentsMargins(160, 40, 160, 56)
-        col.setSpacing(22)
-        col.addStretch(2)
-        col.addWidget(Art("lock", self.theme, 180), 0, Qt.AlignHCenter)
-        self.title = label("title")
-        self.text = label("subtitle")
-        col.addWidget(self.title)
-        col.addWidget(self.text)
+        col = self.hero_column("lock", 180, (160, 40, 160, 56), 22)
         col.addStretch(3)
         self.back = button("secondary", on_click=lambda: self.send(Event.LEAVE_MAINTENANCE),
                            name="back")
@@ -40,5 +30,5 @@ class MaintenanceLoginScreen(Screen):
         """Texts in the snapshot's language."""
         lang = snap.language
         self.title.setText(t("maint.title", lang))
-        self.text.setText(t("maint.text", lang))
+        self.subtitle.setText(t("maint.text", lang))
         self.back.setText(t("maint.back", lang))
