@@ -75,3 +75,9 @@ def test_cli_config_check_exit_codes(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "kiosk", "config", "check", str(bad_file)],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "queue.max_attempts" in bad.stderr and "an integer" in bad.stderr
+
+
+def test_docs_list_every_key() -> None:
+    text = (Path(__file__).resolve().parents[3] / "docs" / "config.md").read_text()
+    missing = [name for name, _, _, _ in describe() if f"`{name}`" not in text]
+    assert missing == [], f"docs/config.md is stale (regenerate it): {missing}"
