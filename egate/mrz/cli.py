@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 
@@ -26,7 +27,7 @@ def read_file(path: str) -> dict[str, Any]:
 
     from egate.mrz.reader import read_mrz
 
-    frame = cv2.imread(path, cv2.IMREAD_COLOR)
+    frame = cv2.imread(path, cv2.IMREAD_COLOR) if os.path.isfile(path) else None
     if frame is None:
         return {"file": path, "mrz": None, "valid": False, "type": None, "fields": {},
                 "ms": 0.0, "error": "cannot read image"}
@@ -34,6 +35,9 @@ def read_file(path: str) -> dict[str, Any]:
 
 
 def _mrz(args: argparse.Namespace) -> int:
+    from egate.mrz import ocr
+
+    ocr.templates()  # one-off set-up (rendering the OCR-B glyphs) is not counted per image
     all_valid = True
     for path in args.images:
         out = read_file(path)

@@ -158,5 +158,5 @@ def _uncertain(kind: str, masked: list[np.ndarray], order: list[np.ndarray],
 
 
 def combine(reads: list[list[np.ndarray]]) -> list[np.ndarray]:
-    """Sum the per-line score arrays of several reads of the same layout."""
+    """Average the per-line score arrays of several reads of the same layout."""
     return [np.sum([r[li] for r in reads], axis=0) / len(reads) for li in range(len(reads[0]))]
