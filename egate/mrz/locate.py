@@ -233,6 +233,23 @@ def _edge_fit(mask: np.ndarray, band: _Band, pad: int) -> tuple[float, float, fl
     return slope, float(top), float(bottom)
 
 
+def _common_height(fits: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    """Give a line of mostly '<' the capital height of its neighbours.
+
+    Every MRZ line has the same capital height, but '<' stops short of the baseline, so a
+    name line that is mostly filler measures too short.  It is widened about its middle
+    (the crop may be upside down, so neither edge can be trusted more than the other).
+    """
+    tallest = max(bottom - top for _, top, bottom in fits)
+    out = []
+    for slope, top, bottom in fits:
+        if bottom - top < 0.93 * tallest:
+            mid = (top + bottom) / 2
+            top, bottom = mid - tallest / 2, mid + tallest / 2
+        out.append((slope, top, bottom))
+    return out
+
+
 def find_lines(gray: np.ndarray) -> Iterator[MrzLines]:
     """Yield the MRZ line sets found in ``gray``, most likely first (orientation 0 or 180)."""
     for rect in candidates(gray):
@@ -242,7 +259,7 @@ def find_lines(gray: np.ndarray) -> Iterator[MrzLines]:
         group = _mrz_bands(_bands(mask))
         if group is None:
             continue
-        fits = [_edge_fit(mask, band, pad=2) for band in group]
+        fits = _common_height([_edge_fit(mask, band, pad=2) for band in group])
         ends = [(float(b.left), float(b.right)) for b in group]
         mid = [((t + bt) / 2, sl) for sl, t, bt in fits]
         # Perspective: the line spacing at the left and right ends tells how much nearer one
