@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import json.encoder
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -37,6 +38,20 @@ BIOMETRIC_WORDS = frozenset(
 _IMAGE_B64 = ("/9j/", "iVBORw0KGgo", "/0//UQ", "AAAADGpQ", "/6D/", "Qk0")
 _IMAGE_MIN_CHARS = 256
 _SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# json's C encoder, made once (JSONEncoder.encode builds a new one per call): compact, UTF-8
+# kept as is, NaN refused.  No circular-reference table (markers=None), so it is safe to share
+# between threads; a circular payload ends in RecursionError instead, refused all the same.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE = (
+    _c_make_encoder(None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+    if _c_make_encoder is not None else None
+)
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _DECODE = json.JSONDecoder().decode
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
@@ -101,8 +116,8 @@ def encode(payload: Mapping[str, Any]) -> bytes:
     if type(payload) is not dict and not isinstance(payload, Mapping):
         raise PayloadError(f"payload must be a dict, got {type(payload).__name__}")
     try:
-        text = _ENCODER.encode(payload)
-    except (TypeError, ValueError) as exc:
+        text = "".join(_C_ENCODE(payload, 0)) if _C_ENCODE is not None else _ENCODER.encode(payload)
+    except (TypeError, ValueError, RecursionError) as exc:
         raise PayloadError(f"payload is not plain JSON: {exc}") from None
     check_no_biometrics(payload)
     return text.encode()

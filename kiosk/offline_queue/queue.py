@@ -82,6 +82,7 @@ class OfflineQueue(QueueViews):
         self._clock = clock
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
+        self._cursor: sqlite3.Cursor | None = None
         key_path = Path(key_file) if key_file is not None else self.path.with_suffix(".key")
         is_new = not self.path.exists()
         if is_new and not create:
@@ -210,10 +211,13 @@ class OfflineQueue(QueueViews):
         # BEGIN IMMEDIATE / INSERT / COMMIT as _tx(), without a generator per call.
         with self._lock:
             conn = self._connection()
+            cur = self._cursor
+            if cur is None:  # one cursor kept for this path: conn.execute() makes one per call
+                cur = self._cursor = conn.cursor()
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute(_INSERT, row)
-                conn.execute("COMMIT")
+                cur.execute("BEGIN IMMEDIATE")
+                cur.execute(_INSERT, row)
+                cur.execute("COMMIT")
             except BaseException as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -403,6 +407,7 @@ class OfflineQueue(QueueViews):
         """Close the database and give up ownership.  Idempotent."""
         with self._lock:
             if self._conn is not None:
+                self._cursor = None
                 self._conn.close()
                 self._conn = None
             self._owner.release()
