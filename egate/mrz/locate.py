@@ -243,9 +243,9 @@ def _common_height(fits: list[tuple[float, float, float]]) -> list[tuple[float, 
     tallest = max(bottom - top for _, top, bottom in fits)
     out = []
     for slope, top, bottom in fits:
-        if bottom - top < 0.93 * tallest:
-            mid = (top + bottom) / 2
-            top, bottom = mid - tallest / 2, mid + tallest / 2
+        if bottom - top < 0.9 * tallest:  # letters alone are ~0.94 of a line with digits
+            mid, height = (top + bottom) / 2, 0.94 * tallest
+            top, bottom = mid - height / 2, mid + height / 2
         out.append((slope, top, bottom))
     return out
 
