@@ -129,3 +129,25 @@ def decode(data: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise PayloadError("stored payload is not a JSON object")
     return value
+
+
+def decode_many(items: list[bytes]) -> list[dict[str, Any] | None]:
+    """Several payloads back at once, ``None`` for one that is not a JSON object.
+
+    A claim decodes a whole batch: parsed as one JSON array, which spares the parser's
+    per-call set-up for every record.  Only if that array does not come out as exactly one
+    object per item is each one decoded alone, to find the bad one.
+    """
+    try:
+        values = _DECODE("[" + ",".join([data.decode() for data in items]) + "]")
+    except ValueError:
+        values = None
+    if type(values) is list and len(values) == len(items) and all(type(v) is dict for v in values):
+        return values
+    out: list[dict[str, Any] | None] = []
+    for data in items:
+        try:
+            out.append(decode(data))
+        except (ValueError, PayloadError):
+            out.append(None)
+    return out

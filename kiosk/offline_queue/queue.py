@@ -289,10 +289,17 @@ class OfflineQueue(QueueViews):
             ).fetchall()
             order = {seq: i for i, seq in enumerate(chosen)}
             rows.sort(key=lambda r: order[r[0]])
-            for _seq, rid, kind, kiosk, created, attempts, size, blob in rows:
+            opened, plains = [], []
+            for row in rows:
                 try:
-                    body = payload_codec.decode(sealer.open(rid, kind, blob))
-                except (QueueKeyError, ValueError):
+                    plains.append(sealer.open(row[1], row[2], row[7]))
+                except QueueKeyError:
+                    broken.append(row[1])
+                    continue
+                opened.append(row)
+            bodies = payload_codec.decode_many(plains)
+            for (_seq, rid, kind, kiosk, created, attempts, size, _blob), body in zip(opened, bodies, strict=True):
+                if body is None:
                     broken.append(rid)
                     continue
                 out.append(Record(rid, kind, kiosk, utc(created), body, attempts, size))  # type: ignore[arg-type]
