@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     read.add_argument("--json", action="store_true", help="print one JSON object")
     read.add_argument("--master-list", default=None, help="folder of CSCA certificates and CRLs (default: config)")
     read.add_argument("--profile", default=None, help="site profile TOML")
-    read.add_argument("--timeout", type=float, default=5.0, help="per-APDU timeout, seconds")
+    read.add_argument("--timeout", type=float, default=5.0,
+                      help="per-APDU timeout and longest wait for a passport on the reader, seconds")
     read.add_argument("--no-face", action="store_true", help="skip DG2")
     read.add_argument("--no-pace", action="store_true", help="use BAC even when the chip offers PACE")
     read.set_defaults(func=_read)
@@ -81,7 +82,7 @@ def _read(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     transport = None
     try:
-        transport = PcscTransport(reader, timeout_s=args.timeout)
+        transport = PcscTransport(reader, timeout_s=args.timeout, connect_timeout_s=max(3.0, args.timeout))
         result = read_passport(transport, keys, master, list(args.mrz), read_face=not args.no_face,
                                use_pace=not args.no_pace)
     except DeviceError as exc:
