@@ -21,7 +21,8 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# benchmarks/queue.py (named by issue 4) would shadow the standard library's `queue`
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
 from egate.face.verify import FaceVerifier  # noqa: E402
 
