@@ -38,6 +38,14 @@ _VALUE = np.array([i if c != "<" else 0 for i, c in enumerate(ALPHABET)])
 _TWINS = [np.nonzero((_VALUE % 10 == _VALUE[i] % 10) & (np.arange(len(ALPHABET)) != i))[0]
           for i in range(len(ALPHABET))]
 _TWIN_MATRIX = np.stack([np.isin(np.arange(len(ALPHABET)), t) for t in _TWINS])
+#: letter/digit pairs OCR-B draws nearly alike; in a field that admits both and that no check
+#: digit covers, nothing but the glyph itself can tell them apart
+_LOOKALIKES = ("0O", "0D", "0Q", "1I", "2Z", "5S", "6G", "8B")
+LOOKALIKE_MARGIN = SWAP_MARGIN  #: the lead an unchecked letter/digit needs over its look-alike
+_LOOKALIKE_MATRIX = np.zeros((len(ALPHABET), len(ALPHABET)), bool)
+for _a, _b in _LOOKALIKES:
+    _LOOKALIKE_MATRIX[ALPHABET.index(_a), ALPHABET.index(_b)] = True
+    _LOOKALIKE_MATRIX[ALPHABET.index(_b), ALPHABET.index(_a)] = True
 _ALLOWED = {
     NUMERIC: _DIGITS | _FILLER,
     CHECK: _DIGITS | _FILLER,
@@ -139,7 +147,8 @@ def _uncertain(kind: str, masked: list[np.ndarray], order: list[np.ndarray],
                margin: float = TRUST_MARGIN) -> tuple[tuple[int, int], ...]:
     """Positions no check digit can vouch for, read weakly or barely ahead of the next.
 
-    That is every unchecked position, and also checked positions where the runner-up has
+    That is every unchecked position read weakly, or barely ahead of the next or (in fields that
+    admit letters and digits) of its look-alike (0/O, 1/I, 8/B...), and also checked positions where the runner-up has
     the same check-digit value modulo 10 as the winner (G/6, Q/G, M/W, B/L...): weights 7, 3
     and 1 cannot tell those apart, so only the reading's own margin can.
     """
@@ -149,10 +158,12 @@ def _uncertain(kind: str, masked: list[np.ndarray], order: list[np.ndarray],
         idx = np.arange(m.shape[0])
         best, second = m[idx, o[:, 0]], m[idx, o[:, 1]]
         rival = np.where(_TWIN_MATRIX[o[:, 0]], m, -np.inf).max(axis=1)
+        lookalike = np.where(_LOOKALIKE_MATRIX[o[:, 0]], m, -np.inf).max(axis=1)
         checked = np.zeros(m.shape[0], bool)
         checked[list(covered[li])] = True
         weak = np.where(checked, best - rival < margin,
-                        (best < TRUST_SCORE) | (best - second < margin))
+                        (best < TRUST_SCORE) | (best - second < margin)
+                        | (best - lookalike < max(margin, LOOKALIKE_MARGIN)))
         doubt.extend((li, int(pos)) for pos in np.nonzero(weak)[0])
     return tuple(doubt)
 
