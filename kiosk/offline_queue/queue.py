@@ -168,11 +168,15 @@ class OfflineQueue(QueueViews):
                 yield conn
                 conn.execute("COMMIT")
             except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise self._translate(exc) from exc
+                self._abort(conn, exc)
                 raise
+
+    def _abort(self, conn: sqlite3.Connection, exc: BaseException) -> None:
+        """Roll back a failed write; an SQLite error is raised as the queue's own error."""
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise self._translate(exc) from exc
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -219,12 +223,9 @@ class OfflineQueue(QueueViews):
                 cur.execute(_INSERT, row)
                 cur.execute("COMMIT")
             except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise self._translate(exc) from exc
+                self._abort(conn, exc)
                 raise
-        return row[0]
+        return str(row[0])
 
     def enqueue_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
         """Store several transactions in one durable commit (all or none); return their ids."""
