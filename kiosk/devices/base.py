@@ -68,6 +68,31 @@ class DeviceEvent:
 EventListener = Callable[[DeviceEvent], None]
 
 
+class Listeners:
+    """A thread-safe list of plain callbacks, called in order; one that raises is logged and
+    never stops the others (nor the device or manager that notifies them)."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._items: list[Callable[..., None]] = []
+        self._lock = threading.Lock()
+
+    def add(self, listener: Callable[..., None]) -> None:
+        """Call ``listener`` on every notification from now on."""
+        with self._lock:
+            self._items.append(listener)
+
+    def notify(self, *args: Any) -> None:
+        """Call every listener with ``args`` (from any thread)."""
+        with self._lock:
+            items = list(self._items)
+        for listener in items:
+            try:
+                listener(*args)
+            except Exception:  # a bad listener must not break the notifier
+                log.exception("%s listener failed", safe(self._what))
+
+
 class IoWorker:
     """One thread that runs every I/O call of one device, in order, with a timeout per call."""
 
@@ -181,8 +206,8 @@ class DeviceBase:
         self.io = IoWorker(name)
         self._clock = clock
         self._health = Health(HealthState.OFFLINE, "not started", clock())
-        self._listeners: list[HealthListener] = []
-        self._event_listeners: list[EventListener] = []
+        self._health_listeners = Listeners("health")
+        self._event_listeners = Listeners("event")
         self._lock = threading.Lock()
 
     # -- health -------------------------------------------------------------------------
@@ -193,39 +218,25 @@ class DeviceBase:
 
     def subscribe(self, listener: HealthListener) -> None:
         """Call ``listener(name, health)`` on every health change."""
-        with self._lock:
-            self._listeners.append(listener)
+        self._health_listeners.add(listener)
 
     def set_health(self, state: HealthState, reason: str = "") -> None:
         """Change health; subscribers hear only real changes of state or reason."""
         with self._lock:
             if state == self._health.state and reason == self._health.reason:
                 return
-            self._health = Health(state, reason, self._clock())
-            listeners = list(self._listeners)
+            self._health = health = Health(state, reason, self._clock())
         log.info("device %s health %s %s", safe(self.name), safe(state.value), safe(reason))
-        for listener in listeners:
-            try:
-                listener(self.name, self._health)
-            except Exception:  # a bad listener must not break the device
-                log.exception("health listener failed")
+        self._health_listeners.notify(self.name, health)
 
     # -- events -------------------------------------------------------------------------
     def subscribe_events(self, listener: EventListener) -> None:
         """Call ``listener(event)`` for every :class:`DeviceEvent` this device emits."""
-        with self._lock:
-            self._event_listeners.append(listener)
+        self._event_listeners.add(listener)
 
     def emit(self, type_: str, **data: Any) -> None:
         """Send a :class:`DeviceEvent` to the event subscribers (from any thread)."""
-        event = DeviceEvent(self.name, type_, dict(data), self._clock())
-        with self._lock:
-            listeners = list(self._event_listeners)
-        for listener in listeners:
-            try:
-                listener(event)
-            except Exception:  # a bad listener must not break the device
-                log.exception("event listener failed")
+        self._event_listeners.notify(DeviceEvent(self.name, type_, dict(data), self._clock()))
 
     # -- guarded I/O ----------------------------------------------------------------------
     def run(self, fn: Callable[[], T], timeout: float | None = None) -> T:

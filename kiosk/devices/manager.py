@@ -25,7 +25,7 @@ from typing import Any, Self
 
 from kiosk.config import Config, DeviceConfig
 from kiosk.devices import registry
-from kiosk.devices.base import Backoff, DeviceBase, DeviceEvent, Health, HealthState
+from kiosk.devices.base import Backoff, DeviceBase, DeviceEvent, Health, HealthState, Listeners
 from kiosk.logging_setup import safe
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class DeviceManager:
         self.probe_s = probe_s
         self._backoff_factory = backoff
         self.devices: dict[str, DeviceBase] = {}
-        self._listeners: list[ManagerListener] = []
+        self._listeners = Listeners("device manager")
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -169,17 +169,10 @@ class DeviceManager:
     # -- events ---------------------------------------------------------------------------
     def subscribe(self, listener: ManagerListener) -> None:
         """Call ``listener(event)`` for every manager event (see module doc)."""
-        with self._lock:
-            self._listeners.append(listener)
+        self._listeners.add(listener)
 
     def _publish(self, event: ManagerEvent) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(event)
-            except Exception:  # one bad listener must not stop the others
-                log.exception("device manager listener failed")
+        self._listeners.notify(event)
 
     def _on_device_health(self, kind: str, _name: str, health: Health) -> None:
         self._on_health(kind, health)
