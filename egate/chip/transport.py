@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -158,11 +159,21 @@ class PcscTransport:
         from smartcard.Exceptions import CardConnectionException, CardRequestTimeoutException
 
         reader = self._pick()
-        try:  # waits on SCardGetStatusChange until pcscd reports a card in this reader
-            service = CardRequest(timeout=wait_s, readers=[reader]).waitforcard()
-            service.connection.connect()
-        except (CardRequestTimeoutException, CardConnectionException) as exc:
-            raise DeviceNotFound(f"no chip on reader {reader}: {exc}") from None
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:  # waits on SCardGetStatusChange until pcscd reports a card in this reader
+                service = CardRequest(timeout=max(0.1, deadline - time.monotonic()),
+                                      readers=[reader]).waitforcard()
+                service.connection.connect()
+                break
+            except CardRequestTimeoutException as exc:
+                raise DeviceNotFound(f"no chip on reader {reader}: {exc}") from None
+            except CardConnectionException as exc:
+                # a passport just placed may not be powered up yet (SCARD_W_UNPOWERED_CARD):
+                # pcscd has no event for "powered", so try again briefly until the deadline
+                if time.monotonic() >= deadline:
+                    raise DeviceNotFound(f"no chip on reader {reader}: {exc}") from None
+                time.sleep(0.05)
         self._service = service  # keep it: pyscard disconnects when the service is collected
         self._conn = service.connection
         self.atr = bytes(self._conn.getATR())
