@@ -95,3 +95,18 @@ def test_grey_frames_are_accepted() -> None:
     frame = _frame(8, angle=0.0, char_height=24.0, difficulty=0.2)
     grey = frame.image.mean(axis=2).astype(np.uint8)
     assert read_mrz(grey).lines == frame.lines
+
+
+@pytest.mark.parametrize(("kind", "cap_factor"), [("TD3", 1.25), ("TD2", 0.85)])
+def test_line_width_is_read_not_guessed_from_the_ratio(kind: str, cap_factor: float) -> None:
+    """Blur and perspective skew the length/height ratio; the glyphs decide 36 vs 44."""
+    from egate.mrz import locate
+    from egate.mrz.reader import _heads
+
+    lines = random_mrz(np.random.default_rng(9), kind)
+    frame = _frame(9, lines=lines, angle=15.0, char_height=24.0, difficulty=0.5)
+    gray = locate.to_gray(frame.image)
+    found = next(iter(locate.find_lines(gray)))
+    misleading = locate.MrzLines(found.quads, found.cap_height * cap_factor)
+    assert (misleading.width_ratio > 41.0) == (kind == "TD2")  # the ratio points the wrong way
+    assert list(_heads(gray, misleading)) == [len(lines[0])]
