@@ -2,8 +2,12 @@
 
 Python 3.11's :mod:`uuid` has no ``uuid7`` (it arrives in 3.14), and the generator is a dozen
 lines, so it is written here rather than pulling in a dependency.  Ids made by one process are
-strictly increasing even within one millisecond (RFC 9562 section 6.2, method 1: the 74 bits
-after the timestamp act as a counter seeded at random each new millisecond).
+strictly increasing even within one millisecond: RFC 9562 section 6.2 method 1, a 12-bit
+counter in ``rand_a`` (seeded at random each new millisecond), 62 random bits in ``rand_b``.
+
+Because the counter sits right after the timestamp, the top 60 bits of an id (milliseconds and
+counter) are themselves unique and increasing: :func:`seq_of` turns an id into that integer,
+which the queue uses as the row's key, so finding a record by id needs no second index.
 """
 
 from __future__ import annotations
@@ -14,32 +18,56 @@ import time
 import uuid
 from collections.abc import Callable
 
-_COUNTER_BITS = 74  # 12 bits rand_a + 62 bits rand_b
+_COUNTER_BITS = 12  # rand_a
+_RANDOM_BITS = 62  # rand_b
 _lock = threading.Lock()
 _last_ms = -1
 _counter = 0
+_randbits = secrets.randbits
 
 
-def uuid7(clock_ns: Callable[[], int] = time.time_ns) -> str:
-    """A new UUIDv7 as its canonical 36-character string, greater than the previous one."""
+def new_id(clock_ns: Callable[[], int] = time.time_ns) -> tuple[int, str]:
+    """A new UUIDv7 as ``(seq_of(id), id)``, greater than every one made before here."""
     global _last_ms, _counter
     with _lock:
         ms = clock_ns() // 1_000_000
         if ms > _last_ms:
             _last_ms = ms
             # Seed below half the range so the counter has room to grow within this ms.
-            _counter = secrets.randbits(_COUNTER_BITS - 1)
+            _counter = _randbits(_COUNTER_BITS - 1)
         else:
             _counter += 1
             if _counter >> _COUNTER_BITS:  # overflow: borrow the next millisecond
                 _last_ms += 1
-                _counter = secrets.randbits(_COUNTER_BITS - 1)
-        ms, counter = _last_ms, _counter
-    rand_a = counter >> 62
-    rand_b = counter & ((1 << 62) - 1)
-    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
+                _counter = _randbits(_COUNTER_BITS - 1)
+        ms, counter = _last_ms & ((1 << 48) - 1), _counter
+    value = ms << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | _randbits(_RANDOM_BITS)
     h = f"{value:032x}"  # formatting by hand: uuid.UUID() costs more than the rest together
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return ms << _COUNTER_BITS | counter, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def uuid7(clock_ns: Callable[[], int] = time.time_ns) -> str:
+    """A new UUIDv7 as its canonical 36-character string, greater than the previous one."""
+    return new_id(clock_ns)[1]
+
+
+def advance_past(seq: int) -> None:
+    """Make the next id's :func:`seq_of` greater than ``seq`` (another process, or this one
+    before a clock step back, already used it)."""
+    global _last_ms, _counter
+    with _lock:
+        if (_last_ms, _counter) < (seq >> _COUNTER_BITS, seq & ((1 << _COUNTER_BITS) - 1)):
+            _last_ms, _counter = seq >> _COUNTER_BITS, seq & ((1 << _COUNTER_BITS) - 1)
+
+
+def seq_of(value: str) -> int | None:
+    """The 60-bit time-and-counter prefix of an id (``None`` if it is not a UUID string)."""
+    if len(value) != 36 or value[8] != "-" or value[13] != "-":
+        return None
+    try:
+        return int(value[:8] + value[9:13] + value[15:18], 16)
+    except ValueError:
+        return None
 
 
 def uuid7_time_ms(value: str) -> int:

@@ -9,6 +9,8 @@ locking (busy timeout) makes it safe beside a second process.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import logging
 import random
@@ -25,7 +27,7 @@ from kiosk.config import KioskSection, QueueSection
 from kiosk.errors import QueueError, QueueFull, QueueKeyError
 from kiosk.offline_queue import crypto, schema, store
 from kiosk.offline_queue import payload as payload_codec
-from kiosk.offline_queue.ids import uuid7
+from kiosk.offline_queue.ids import advance_past, new_id
 from kiosk.offline_queue.policy import RetryPolicy
 from kiosk.offline_queue.records import Record, utc
 from kiosk.offline_queue.store import Alarm
@@ -38,13 +40,17 @@ _KIND = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 MAX_PAYLOAD_BYTES = 512 * 1024
 _MAX_ERROR_CHARS = 300
 
-_INSERT = (
-    "INSERT INTO records (id, kind, kiosk_id, created_at, status, attempts, next_attempt_at, "
-    "payload, size) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+_COLUMNS = "seq, id, kind, kiosk_id, created_at, status, attempts, next_attempt_at, payload, size"
+_INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+# One statement, its own durable transaction: the row goes in only past the largest key, which
+# keeps fresh rows at or past meta's fresh_from (see schema.FRESH) even beside another process.
+_INSERT_PAST_LAST = (
+    f"INSERT INTO records ({_COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?8 "
+    "WHERE ?1 > (SELECT coalesce(max(seq), 0) FROM records)"
 )
+_LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM records"
+_ROW_ATTEMPTS = 16
 _IDS = "SELECT value FROM json_each(?)"
-# In "id IN (...) AND +status ...", the unary + keeps SQLite on the unique id index instead of
-# scanning every pending row through the status index (100,000 rows at a busy offline site).
 #: Kinds already checked against _KIND (a handful in practice; bounded all the same).
 _kinds_ok: set[str] = set()
 
@@ -210,35 +216,44 @@ class OfflineQueue(QueueViews):
     # -- the public API ----------------------------------------------------------------------
     def enqueue(self, kind: str, payload: dict[str, Any]) -> str:
         """Store one transaction durably and return its UUIDv7 id."""
-        row = self._row(self._need_sealer(), kind, payload, self._clock())
-        # The hot path of a kiosk (one call per finished transaction): the same durable
-        # BEGIN IMMEDIATE / INSERT / COMMIT as _tx(), without a generator per call.
-        with self._lock:
-            conn = self._connection()
-            cur = self._cursor
-            if cur is None:  # one cursor kept for this path: conn.execute() makes one per call
-                cur = self._cursor = conn.cursor()
-            try:
-                cur.execute("BEGIN IMMEDIATE")
-                cur.execute(_INSERT, row)
-                cur.execute("COMMIT")
-            except BaseException as exc:
-                self._abort(conn, exc)
-                raise
-        return str(row[0])
+        sealer = self._need_sealer()
+        plain = self._plain(kind, payload)
+        now = self._clock()
+        # The hot path of a kiosk (one call per finished transaction): a single INSERT that is
+        # its own durable transaction, one B-tree page written.  It is refused only if another
+        # writer already used a later key (or the clock stepped back): then take a key past it.
+        for _ in range(_ROW_ATTEMPTS):
+            row = self._sealed_row(sealer, kind, plain, now)
+            with self._lock:
+                conn = self._connection()
+                cur = self._cursor
+                if cur is None:  # one cursor kept for this path: conn.execute() makes one per call
+                    cur = self._cursor = conn.cursor()
+                try:
+                    if cur.execute(_INSERT_PAST_LAST, row).rowcount:
+                        return str(row[1])
+                    advance_past(cur.execute(_LAST_SEQ).fetchone()[0])
+                except BaseException as exc:
+                    self._abort(conn, exc)
+                    raise
+        raise QueueError("queue busy: no free record key after several tries")
 
     def enqueue_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
         """Store several transactions in one durable commit (all or none); return their ids."""
         sealer = self._need_sealer()
         now = self._clock()
-        rows = [self._row(sealer, kind, body, now) for kind, body in items]
-        if rows:
-            with self._tx() as conn:
-                conn.executemany(_INSERT, rows)
-        return [row[0] for row in rows]
+        plains = [(kind, self._plain(kind, body)) for kind, body in items]
+        if not plains:
+            return []
+        with self._tx() as conn:
+            advance_past(conn.execute(_LAST_SEQ).fetchone()[0])  # we hold the write lock
+            rows = [self._sealed_row(sealer, kind, plain, now) for kind, plain in plains]
+            conn.executemany(_INSERT, rows)
+        return [row[1] for row in rows]
 
-    def _row(self, sealer: crypto.Sealer, kind: str, body: dict[str, Any], now: float) -> tuple[Any, ...]:
-        """The INSERT parameters of one new record: checked, encoded, sealed."""
+    @staticmethod
+    def _plain(kind: str, body: dict[str, Any]) -> bytes:
+        """A new record's checked kind and payload as JSON bytes."""
         if type(kind) is not str or kind not in _kinds_ok:
             if not isinstance(kind, str) or not _KIND.fullmatch(kind):
                 raise payload_codec.PayloadError(
@@ -251,8 +266,12 @@ class OfflineQueue(QueueViews):
             raise payload_codec.PayloadError(
                 f"payload of {len(plain)} bytes exceeds {MAX_PAYLOAD_BYTES} bytes"
             )
-        rid = uuid7()
-        return (rid, kind, self.kiosk_id, now, now, sealer.seal(rid, kind, plain), len(plain))
+        return plain
+
+    def _sealed_row(self, sealer: crypto.Sealer, kind: str, plain: bytes, now: float) -> tuple[Any, ...]:
+        """The INSERT parameters of one new record under a new id."""
+        seq, rid = new_id()
+        return (seq, rid, kind, self.kiosk_id, now, now, sealer.seal(rid, kind, plain), len(plain))
 
     def claim(self, max_items: int = 100, max_bytes: int = 1024 * 1024) -> list[Record]:
         """Atomically take up to ``max_items`` due records whose payloads fit in ``max_bytes``.
@@ -268,18 +287,7 @@ class OfflineQueue(QueueViews):
         out: list[Record] = []
         broken: list[str] = []
         with self._tx() as conn:
-            candidates = conn.execute(
-                "SELECT seq, size FROM records WHERE status = 'pending' AND next_attempt_at <= ? "
-                "ORDER BY next_attempt_at, created_at, seq LIMIT ?",  # = index order: no sort
-                (now, int(max_items)),
-            ).fetchall()
-            chosen: list[int] = []
-            total = 0
-            for seq, size in candidates:
-                if chosen and total + size > max_bytes:
-                    break
-                chosen.append(seq)
-                total += size
+            chosen = self._choose(conn, now, int(max_items), max_bytes)
             if not chosen:
                 return []
             rows = conn.execute(
@@ -310,14 +318,50 @@ class OfflineQueue(QueueViews):
             self.alarm("queue_record_unreadable", f"record {rid} does not decrypt; dead-lettered")
         return out
 
+    @staticmethod
+    def _choose(conn: sqlite3.Connection, now: float, max_items: int, max_bytes: int) -> list[int]:
+        """The keys a claim takes, oldest due first, and meta's fresh_from moved past them.
+
+        Two sources: fresh rows (never tried) by key from fresh_from, and retried ones from
+        the state index; merged by (due, created, key)."""
+        start = conn.execute("SELECT value FROM meta WHERE key = 'fresh_from'").fetchone()[0]
+        fresh = conn.execute(
+            "SELECT seq, size, next_attempt_at, created_at FROM records WHERE seq >= ? "
+            "AND status = 'pending' AND attempts = 0 ORDER BY seq LIMIT ?",
+            (start, max_items),
+        ).fetchall()
+        retried = conn.execute(
+            "SELECT seq, size, next_attempt_at, created_at FROM records "
+            f"WHERE {schema.INDEXED} AND status = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at, created_at, seq LIMIT ?",  # = index order: no sort
+            (now, max_items),
+        ).fetchall()
+        due_fresh = itertools.takewhile(lambda r: r[2] <= now, fresh)
+        chosen: list[int] = []
+        total = 0
+        for seq, size, _due, _created in heapq.merge(due_fresh, retried, key=lambda r: (r[2], r[3], r[0])):
+            if len(chosen) == max_items or (chosen and total + size > max_bytes):
+                break
+            chosen.append(seq)
+            total += size
+        # Fresh rows are taken in key order, so those taken are the first ones found.
+        taken = set(chosen)
+        left = next((r[0] for r in fresh if r[0] not in taken), None)
+        if left is None:
+            left = fresh[-1][0] + 1 if fresh else conn.execute(_LAST_SEQ).fetchone()[0] + 1
+        if left != start:
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'fresh_from'", (left,))
+        return chosen
+
     def ack(self, ids: Iterable[str]) -> int:
         """Mark records delivered (the server has them); returns how many changed."""
         now = self._clock()
+        where, params = schema.where_ids(ids)
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE records SET status = 'acked', acked_at = ?, claimed_at = NULL, "
-                f"last_error = NULL WHERE id IN ({_IDS}) AND +status IN ('in_flight', 'pending')",
-                (now, json.dumps(list(ids))),
+                f"last_error = NULL WHERE {where} AND +status IN ('in_flight', 'pending')",
+                (now, *params),
             )
             return cur.rowcount
 
@@ -334,30 +378,31 @@ class OfflineQueue(QueueViews):
         """
         now = self._clock()
         error = str(error)[:_MAX_ERROR_CHARS]
+        where, params = schema.where_ids(ids)
         with self._tx() as conn:
             rows = conn.execute(
-                f"SELECT id, attempts, created_at FROM records WHERE id IN ({_IDS}) "
+                f"SELECT seq, attempts, created_at FROM records WHERE {where} "
                 "AND +status IN ('in_flight', 'pending')",
-                (json.dumps(list(ids)),),
+                params,
             ).fetchall()
             retry, dead = [], []
-            for rid, attempts, created in rows:
+            for key, attempts, created in rows:
                 if transient:
                     attempts = max(attempts - 1, 0)
                 reason = self.policy.dead_reason(attempts, now - created, error)
                 if reason is not None:
-                    dead.append((reason, now, rid))
+                    dead.append((reason, now, key))
                     continue
                 wait = max(0.0, retry_after) if retry_after is not None else self.policy.delay(attempts)
-                retry.append((now + wait, error, attempts, rid))
+                retry.append((now + wait, error, attempts, key))
             conn.executemany(
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, last_error = ?, "
-                "attempts = ?, claimed_at = NULL WHERE id = ?",
+                "attempts = ?, claimed_at = NULL WHERE seq = ?",
                 retry,
             )
             conn.executemany(
                 "UPDATE records SET status = 'dead', dead_reason = ?, dead_at = ?, "
-                "claimed_at = NULL WHERE id = ?",
+                "claimed_at = NULL WHERE seq = ?",
                 dead,
             )
         return len(rows)
@@ -369,21 +414,23 @@ class OfflineQueue(QueueViews):
 
     @staticmethod
     def _set_dead(conn: sqlite3.Connection, ids: list[str], reason: str, now: float) -> int:
+        where, params = schema.where_ids(ids)
         cur = conn.execute(
             "UPDATE records SET status = 'dead', dead_reason = ?, dead_at = ?, claimed_at = NULL "
-            f"WHERE id IN ({_IDS}) AND status != 'acked'",
-            (reason, now, json.dumps(ids)),
+            f"WHERE {where} AND +status != 'acked'",
+            (reason, now, *params),
         )
         return cur.rowcount
 
     def retry(self, ids: Iterable[str]) -> int:
         """Put dead or waiting records back to pending, due now, attempts reset."""
+        where, params = schema.where_ids(ids)
         with self._tx() as conn:
-            cur = conn.execute(
+            cur = conn.execute(  # the v4 trigger brings fresh_from back to these rows
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, attempts = 0, "
-                f"dead_reason = NULL, dead_at = NULL WHERE id IN ({_IDS}) "
+                f"dead_reason = NULL, dead_at = NULL WHERE {where} "
                 "AND +status IN ('dead', 'pending')",
-                (self._clock(), json.dumps(list(ids))),
+                (self._clock(), *params),
             )
             return cur.rowcount
 
@@ -401,12 +448,13 @@ class OfflineQueue(QueueViews):
             cur = conn.execute(
                 "UPDATE records SET status = 'dead', dead_reason = 'in flight at a crash after "
                 "the last allowed attempt', dead_at = ?, claimed_at = NULL "
-                "WHERE status = 'in_flight' AND attempts >= ? AND coalesce(claimed_at, 0) <= ?",
+                f"WHERE {schema.INDEXED} AND status = 'in_flight' AND attempts >= ? "
+                "AND coalesce(claimed_at, 0) <= ?",
                 (now, self.policy.max_attempts, cutoff),
             )
             cur2 = conn.execute(
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, claimed_at = NULL "
-                "WHERE status = 'in_flight' AND coalesce(claimed_at, 0) <= ?",
+                f"WHERE {schema.INDEXED} AND status = 'in_flight' AND coalesce(claimed_at, 0) <= ?",
                 (now, cutoff),
             )
             return cur.rowcount + cur2.rowcount

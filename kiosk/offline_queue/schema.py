@@ -9,13 +9,15 @@ and columns are created through sqlite-utils.  Never edit a shipped step: append
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from kiosk.offline_queue import crypto
+from kiosk.offline_queue.ids import seq_of
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -29,6 +31,35 @@ CONNECTION_PRAGMAS = (
     "PRAGMA trusted_schema=OFF",
 )
 BUSY_TIMEOUT_S = 10.0
+#: Rows stored before v4 have small sequence numbers; every id made since carries its row's
+#: key (:func:`~kiosk.offline_queue.ids.seq_of`), which is at least this.
+LEGACY_SEQ_LIMIT = 1 << 52
+#: The rows the state index holds: every row but the fresh ones (pending, never tried), so
+#: an enqueue writes one B-tree (the table), not three.  A query that wants the index
+#: repeats this text in its WHERE clause: SQLite only uses a partial index whose condition
+#: appears there.
+INDEXED = "(status <> 'pending' OR attempts > 0)"
+#: Fresh rows are found from the table itself: all have ``seq`` at or past meta's
+#: ``fresh_from`` (inserts go past the largest seq; the v4 trigger lowers it when an update
+#: makes a row fresh again; claims raise it past what they took).
+FRESH = (
+    "seq >= (SELECT value FROM meta WHERE key = 'fresh_from') "
+    "AND status = 'pending' AND attempts = 0"
+)
+
+
+def where_ids(ids: Iterable[str]) -> tuple[str, tuple[str, str, str]]:
+    """A WHERE condition (and its parameters) matching the rows of these record ids: by key
+    for ids made since v4, through the legacy index for older ones; garbage matches nothing."""
+    wanted = [i for i in ids if isinstance(i, str)]
+    keys = [k for k in map(seq_of, wanted) if k is not None and k >= LEGACY_SEQ_LIMIT]
+    ids_json = json.dumps(wanted)
+    return (
+        "seq IN (SELECT value FROM json_each(?) UNION ALL SELECT seq FROM records "
+        "WHERE seq < 4503599627370496 AND id IN (SELECT value FROM json_each(?))) "
+        "AND id IN (SELECT value FROM json_each(?))",
+        (json.dumps(keys), ids_json, ids_json),
+    )
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -74,7 +105,30 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite_utils.Database) -> None:
+    """v4: an enqueue writes only the table.  Rows are keyed by their id's time-and-counter
+    prefix (no id index; one partial index for the few rows from before), and the state
+    index leaves out fresh rows, which claims find by ``seq`` from meta's ``fresh_from``."""
+    db.execute("DROP INDEX records_id")
+    db.execute("DROP INDEX records_due")
+    db.execute("CREATE UNIQUE INDEX records_legacy_id ON records (id) WHERE seq < 4503599627370496")
+    db.execute(
+        "CREATE INDEX records_state ON records (status, next_attempt_at, created_at, attempts) "
+        "WHERE (status <> 'pending' OR attempts > 0)"
+    )
+    db.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('fresh_from', coalesce("
+        "(SELECT min(seq) FROM records WHERE status = 'pending' AND attempts = 0), "
+        "(SELECT max(seq) + 1 FROM records), 0))"
+    )
+    db.execute(
+        "CREATE TRIGGER records_fresh_again AFTER UPDATE OF status, attempts ON records "
+        "WHEN NEW.status = 'pending' AND NEW.attempts = 0 BEGIN "
+        "UPDATE meta SET value = min(value, NEW.seq) WHERE key = 'fresh_from'; END"
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

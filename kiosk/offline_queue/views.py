@@ -43,15 +43,19 @@ class QueueViews:
         now = self._clock()
         counts = {s.value: 0 for s in Status}
         oldest, due = None, 0
-        # One statement, so one consistent snapshot (the index covers it: no table reads).
+        # One statement, so one consistent snapshot: the state index covers all rows but the
+        # fresh ones, which are counted from the table past fresh_from.
         for status, n, first, ready in self._read(
-            "SELECT status, count(*), min(created_at), sum(next_attempt_at <= ?) FROM records "
-            "GROUP BY status",
+            "SELECT status, count(*), min(created_at), sum(next_attempt_at <= ?1) FROM records "
+            f"WHERE {schema.INDEXED} GROUP BY status UNION ALL "
+            "SELECT 'pending', count(*), min(created_at), sum(next_attempt_at <= ?1) FROM records "
+            f"WHERE {schema.FRESH}",
             (now,),
         ):
-            counts[status] = n
-            if status == Status.PENDING.value:
-                oldest, due = first, ready
+            counts[status] += n
+            if status == Status.PENDING.value and n:
+                oldest = first if oldest is None else min(oldest, first)
+                due += ready
         pages, page, free = (
             self._read(f"PRAGMA {p}")[0][0] for p in ("page_count", "page_size", "freelist_count")
         )
@@ -83,13 +87,15 @@ class QueueViews:
 
     def get(self, record_id: str) -> RecordInfo | None:
         """One record's metadata, or None."""
-        rows = self._read(f"SELECT {RecordInfo.COLUMNS} FROM records WHERE id = ?", [record_id])
+        where, params = schema.where_ids([record_id])
+        rows = self._read(f"SELECT {RecordInfo.COLUMNS} FROM records WHERE {where}", params)
         return RecordInfo.from_row(rows[0]) if rows else None
 
     def read_payload(self, record_id: str) -> dict[str, Any]:
         """Decrypt one record's payload (technician reveal path; audit before calling)."""
         sealer = self._need_sealer()
-        rows = self._read("SELECT kind, payload FROM records WHERE id = ?", [record_id])
+        where, params = schema.where_ids([record_id])
+        rows = self._read(f"SELECT kind, payload FROM records WHERE {where}", params)
         if not rows:
             raise QueueError(f"no record {record_id}")
         return payload_codec.decode(sealer.open(record_id, rows[0][0], rows[0][1]))
@@ -106,8 +112,8 @@ class QueueViews:
         while True:  # in chunks, so enqueue never waits long behind a big prune
             with self._tx() as conn:
                 n = conn.execute(
-                    "DELETE FROM records WHERE seq IN (SELECT seq FROM records WHERE status = "
-                    "'acked' AND acked_at < ? LIMIT ?)",
+                    "DELETE FROM records WHERE seq IN (SELECT seq FROM records WHERE "
+                    f"{schema.INDEXED} AND status = 'acked' AND acked_at < ? LIMIT ?)",
                     (now - self.config.retention_h * 3600.0, _PRUNE_CHUNK),
                 ).rowcount
             pruned += n
@@ -116,7 +122,9 @@ class QueueViews:
         with self._tx() as conn:
             expired = conn.execute(
                 "UPDATE records SET status = 'dead', dead_reason = 'undelivered past max age', "
-                "dead_at = ? WHERE status = 'pending' AND created_at < ?",
+                "dead_at = ?1 WHERE seq IN (SELECT seq FROM records WHERE "
+                f"{schema.INDEXED} AND status = 'pending' AND created_at < ?2 UNION ALL "
+                f"SELECT seq FROM records WHERE {schema.FRESH} AND created_at < ?2)",
                 (now, now - self.policy.max_age_s),
             ).rowcount
         with self._lock:

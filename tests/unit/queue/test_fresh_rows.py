@@ -1,0 +1,93 @@
+"""Schema v4: an enqueue writes only the table; records never tried are found by key.
+
+What a user of the queue would notice if this went wrong: a record that never leaves the
+kiosk (skipped by claims), a record sent twice, or enqueue slowing down at a busy site.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.offline_queue import ids, queue
+
+
+def _wal_frames(db_path: Path, page_size: int) -> int:
+    wal = Path(str(db_path) + "-wal")
+    size = wal.stat().st_size if wal.exists() else 0
+    return max(0, size - 32) // (page_size + 24)
+
+
+def test_an_enqueue_writes_one_page_whatever_is_queued(open_queue: Any, db_path: Path) -> None:
+    q = open_queue()
+    q.enqueue_many([("tx.fill", {"n": i}) for i in range(500)])
+    q.claim(100)  # some in flight, some retried: the state index is not empty
+    page = q.stats()["db_bytes"] // max(1, q._read("PRAGMA page_count")[0][0])
+    before = _wal_frames(db_path, page)
+    for i in range(40):
+        q.enqueue("tx.small", {"n": i})
+    frames = _wal_frames(db_path, page) - before
+    # One table leaf per commit; a new page now and then adds the header and pointer map.
+    # Three B-trees (table, id index, due index) would make it 120 or more.
+    assert 40 <= frames <= 55, frames
+
+
+def test_a_first_try_given_back_is_claimed_again(open_queue: Any, clock: Any) -> None:
+    q = open_queue()
+    first, second, third = (q.enqueue("tx.a", {"n": i}) for i in range(3))
+    assert [r.id for r in q.claim(10)] == [first, second, third]
+    q.fail([first], "network down", retry_after=0, transient=True)  # attempts back to 0
+    q.dead_letter([second], "server rejected")
+    q.retry([second])  # the technician sends it again: attempts reset
+    assert q.stats()["pending"] == 2
+    assert [r.id for r in q.claim(10)] == [first, second]
+    assert q.claim(10) == []
+
+
+def test_records_written_beside_a_lagging_writer_are_all_claimed_once(
+    open_queue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    q = open_queue()
+    early = [q.enqueue("tx.a", {"n": i}) for i in range(5)]
+    assert len(q.claim(2)) == 2
+    # A second writer whose clock is a minute behind (another process, or this one after
+    # a clock step back) makes keys below the ones already used.
+    monkeypatch.setattr(ids, "_last_ms", -1)
+    lagging = functools.partial(ids.new_id, lambda: time.time_ns() - 60_000_000_000)
+    monkeypatch.setattr(queue, "new_id", lagging)
+    late = [q.enqueue("tx.b", {"n": i}) for i in range(5)]
+    batch = q.enqueue_many([("tx.c", {"n": i}) for i in range(3)])
+    assert min(late) > max(early) and min(batch) > max(late)  # ids still in time order
+    claimed = [r.id for r in q.claim(100)]
+    assert claimed == early[2:] + late + batch
+    assert q.get(late[0]) is not None and q.read_payload(late[0]) == {"n": 0}
+
+
+def test_a_second_process_enqueuing_meanwhile_loses_nothing(open_queue: Any, db_path: Path) -> None:
+    kiosk = open_queue()
+    technician = open_queue()  # same file, another connection (not the owner)
+    made = []
+    for i in range(30):
+        made.append((kiosk if i % 3 else technician).enqueue("tx.x", {"n": i}))
+        if i % 7 == 0:
+            made_claimed = kiosk.claim(3)
+            kiosk.ack([r.id for r in made_claimed])
+    while batch := kiosk.claim(10):
+        kiosk.ack([r.id for r in batch])
+    assert kiosk.stats()["acked"] == 30 and kiosk.stats()["pending"] == 0
+    assert all(kiosk.get(rid).status.value == "acked" for rid in made)
+
+
+def test_unknown_or_garbage_ids_match_nothing(open_queue: Any) -> None:
+    q = open_queue()
+    rid = q.enqueue("tx.a", {"n": 1})
+    q.claim(1)
+    forged = rid[:-1] + ("0" if rid[-1] != "0" else "1")  # same key, different id
+    assert q.ack([forged, "not-an-id", "", os.urandom(4).hex()]) == 0
+    assert q.get(forged) is None
+    assert q.ack([rid]) == 1
