@@ -6,7 +6,8 @@ rendered from Debian's OCR-B font on first use and kept in memory, is correlated
 cross-correlation) with the strip at every horizontal offset, and a dynamic programme picks the
 ``n`` character positions, one pitch apart give or take :data:`SLACK` px, that explain the
 strip best.  The result keeps all 37 scores per position so the correction step can choose by
-field type and check digits.
+field type and check digits.  :func:`reread` gives doubtful characters a second look at
+:data:`ZOOM` times the scale, where the first look found them.
 
 Hand-written rather than using tesseract: a general engine has no notion of the fixed pitch or
 the 37-character alphabet (it reads '<<<' as 'KKK' and confuses O/0), and it is ~100x slower.
@@ -29,6 +30,8 @@ MARGIN_T = 2        #: template margin above and below the capitals, px
 MARGIN_S = 3        #: strip margin above and below the capitals, px (vertical search +-1)
 SLACK = 2           #: allowed pitch error per character in the dynamic programme, px
 JUMP_COST = 0.01    #: score given up per px a character sits off the previous one's pitch
+ZOOM = 2            #: magnification of the second look at doubtful characters
+FINE_REACH = 2      #: strip px searched either side of a cell in the second look
 REACH = 10          #: how far each cell is searched either side of its expected place, px
 V_SCALES = (0.94, 1.0, 1.06)  #: vertical scales per class (absorbs cap-height measuring error)
 _RENDER = 8         #: render templates this many times larger, then shrink (anti-aliasing)
@@ -51,6 +54,8 @@ class LineRead:
     text: str
     scores: np.ndarray      #: (n, 37) correlation scores, higher is better
     quality: float          #: mean best score over the line
+    cells: np.ndarray       #: (n,) strip column where each character's window starts
+    scale: int              #: index into V_SCALES of the line's capital height
 
     @property
     def margins(self) -> np.ndarray:
@@ -60,14 +65,15 @@ class LineRead:
         return gaps
 
 
-@functools.lru_cache(maxsize=1)
-def templates() -> Templates:
-    """Render the 37 OCR-B templates (once per process, in memory)."""
+@functools.lru_cache(maxsize=2)
+def templates(zoom: int = 1) -> Templates:
+    """Render the 37 OCR-B templates at ``zoom`` times the strip scale (once, in memory)."""
+    pitch = PITCH * zoom
     probe = ImageFont.truetype(OCRB_FONT, 100)
     advance = probe.getlength("<")
-    size = PITCH * _RENDER / advance * 100
+    size = pitch * _RENDER / advance * 100
     font = ImageFont.truetype(OCRB_FONT, round(size))
-    big_pitch = PITCH * _RENDER
+    big_pitch = pitch * _RENDER
     canvas_h = big_pitch * 2
     baseline = int(big_pitch * 1.5)
     glyphs, lefts, rights, tops = [], [], [], []
@@ -86,10 +92,11 @@ def templates() -> Templates:
     centre = (cap_top + baseline) / 2
     for arr in glyphs:
         for scale in V_SCALES:  # the glyph drawn this much taller than the measured line
-            half = (cap / 2 + MARGIN_T) * _RENDER / scale
+            half = (cap / 2 + MARGIN_T * zoom) * _RENDER / scale
             window = arr[round(centre - half): round(centre + half), :]
-            small = cv2.resize(window, (PITCH, cap + 2 * MARGIN_T), interpolation=cv2.INTER_AREA)
-            out.append(cv2.GaussianBlur(small.astype(np.float32), (0, 0), 0.7))
+            small = cv2.resize(window, (pitch, cap + 2 * MARGIN_T * zoom),
+                               interpolation=cv2.INTER_AREA)
+            out.append(cv2.GaussianBlur(small.astype(np.float32), (0, 0), 0.7 * zoom))
     letters = [ALPHABET.index(c) for c in ALPHABET if c != "1"]
     return Templates(np.stack(out), cap, float(np.mean([lefts[i] for i in letters])),
                      float(np.mean([rights[i] for i in letters])))
@@ -101,12 +108,13 @@ def strip_size(n: int) -> tuple[int, int]:
     return (n + 2) * PITCH, t.cap + 2 * MARGIN_S
 
 
-def strip_quad(n: int) -> np.ndarray:
+def strip_quad(n: int, zoom: int = 1) -> np.ndarray:
     """Where the line's ink box (left ink, right ink, cap top, baseline) lands in the strip."""
-    t = templates()
-    x0 = PITCH + t.lsb * PITCH
-    x1 = PITCH + (n - 1) * PITCH + t.rsb * PITCH
-    y0, y1 = MARGIN_S, MARGIN_S + t.cap
+    t = templates(zoom)
+    pitch = PITCH * zoom
+    x0 = pitch + t.lsb * pitch
+    x1 = pitch + (n - 1) * pitch + t.rsb * pitch
+    y0, y1 = MARGIN_S * zoom, MARGIN_S * zoom + t.cap
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
 
 
@@ -233,12 +241,40 @@ def read_strip(strip: np.ndarray, n: int) -> LineRead:
     scale = int(per_scale.max(axis=2).sum(axis=0).argmax())
     per = per_scale[:, scale, :]
     text = "".join(ALPHABET[i] for i in per.argmax(axis=1))
-    return LineRead(text, per, float(per.max(axis=1).mean()))
+    return LineRead(text, per, float(per.max(axis=1).mean()), best[1], scale)
 
 
 def read_line(gray: np.ndarray, quad: np.ndarray, n: int) -> LineRead:
     """Read the MRZ line of ``n`` characters whose ink box in ``gray`` is ``quad``."""
     return read_strip(normalise(gray, quad, n), n)
+
+
+def reread(gray: np.ndarray, quad: np.ndarray, n: int, line: LineRead,
+           positions: list[int]) -> np.ndarray:
+    """(len(positions), 37): a second, finer look at some characters of a read line.
+
+    Each cell is warped again from the frame at :data:`ZOOM` times the strip scale, around
+    where the first look found it, and matched (OpenCV ``matchTemplate``, normalised) with
+    templates rendered at that scale, at the line's capital height, within
+    :data:`FINE_REACH` px.  Half-pixel alignment and, for larger print, the detail the strip
+    shrank away separate look-alikes (0/O, Q/O, H/N) better than the first look can.
+    """
+    t = templates(ZOOM)
+    v = len(V_SCALES)
+    th, tw = t.images.shape[1:]
+    reach = FINE_REACH * ZOOM
+    size = (tw + 2 * reach, t.cap + 2 * MARGIN_S * ZOOM)
+    matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), strip_quad(n, ZOOM))
+    flags = cv2.INTER_AREA if _shrink(quad, n) > 1.5 * ZOOM else cv2.INTER_LINEAR
+    out = np.empty((len(positions), len(ALPHABET)), np.float32)
+    for row, pos in enumerate(positions):
+        move = np.array([[1, 0, reach - line.cells[pos] * ZOOM], [0, 1, 0], [0, 0, 1]])
+        patch = cv2.warpPerspective(gray, move @ matrix, size, flags=flags,
+                                    borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        for k in range(len(ALPHABET)):
+            match = cv2.matchTemplate(patch, t.images[k * v + line.scale], cv2.TM_CCOEFF_NORMED)
+            out[row, k] = match.max()
+    return np.nan_to_num(out, nan=-1.0)
 
 
 def head_quality(gray: np.ndarray, quad: np.ndarray, n: int, head: int = 10) -> float:

@@ -2,7 +2,8 @@
 
 ``read_mrz(frame)`` finds the MRZ (:mod:`egate.mrz.locate`), reads its lines in both
 orientations (:mod:`egate.mrz.ocr`), settles the characters by field type and check digits
-(:mod:`egate.mrz.correct`) and parses every field (:mod:`egate.mrz.parse`).
+(:mod:`egate.mrz.correct`) and parses every field (:mod:`egate.mrz.parse`).  When that
+leaves doubt, the doubtful characters get a second, finer look before correcting again.
 ``read_mrz_frames(frames)`` sums the character scores of every frame that shows the same
 layout before deciding, which is how the unchecked name line gains confidence.
 """
@@ -25,6 +26,8 @@ from egate.mrz.parse import ALPHABET
 #: is always tried on the first characters too.
 _RATIO_44 = 41.0
 _CLEAR_WIDTH = 0.04  #: head-quality lead that settles 36 vs 44 characters without full reads
+_MAX_REREAD = 8      #: doubtful characters given a second, finer look per read
+_REREAD_GAP = 0.08   #: a character is doubtful when its top two scores are this close
 _V = ALPHABET.index("V")
 _MAX_TRIES = 3   #: MRZ-like candidates read per frame before giving up
 _CLEAR_ORIENTATION = 0.08  #: head-quality gap that settles 0 vs 180 degrees without more reads
@@ -100,17 +103,45 @@ def _read_located(gray: np.ndarray, found: locate.MrzLines) -> list[_Read]:
         if abs(heads[0] - heads[1]) > _CLEAR_ORIENTATION:
             options = [options[int(np.argmax(heads))]]
         best: list[ocr.LineRead] | None = None
+        quads = found.quads
         for orientation in options:
             first = ocr.read_line(gray, orientation.quads[0], width)
             if best is not None and first.quality <= best[0].quality:
                 continue
             best = [first] + [ocr.read_line(gray, q, width) for q in orientation.quads[1:]]
+            quads = orientation.quads
         assert best is not None
         kind = _kind(len(best), width, best[0].scores[0])
         scores = [r.scores for r in best]
+        fixed = correct.correct(kind, scores, found.cap_height)
+        if not fixed.valid:
+            scores, fixed = _second_look(gray, quads, best, kind, fixed, found.cap_height)
         reads.append(_Read(kind, scores, float(np.mean([r.quality for r in best])),
-                           correct.correct(kind, scores, found.cap_height), found.cap_height))
+                           fixed, found.cap_height))
     return reads
+
+
+def _second_look(gray: np.ndarray, quads: tuple[np.ndarray, ...], lines: list[ocr.LineRead],
+                 kind: str, fixed: correct.Corrected, cap_px: float,
+                 ) -> tuple[list[np.ndarray], correct.Corrected]:
+    """Read the doubtful characters again at twice the scale (:func:`ocr.reread`), re-correct.
+
+    Doubtful: the positions correction left uncertain, then the closest calls (top two
+    within :data:`_REREAD_GAP`), at most :data:`_MAX_REREAD` in all; a frame with more is
+    too poor for a second look to save and is left as it was.
+    """
+    close = sorted((float(gap), li, int(pos)) for li, line in enumerate(lines)
+                   for pos, gap in enumerate(line.margins) if gap < _REREAD_GAP)
+    picked = list(dict.fromkeys(list(fixed.uncertain) + [(li, pos) for _, li, pos in close]))
+    if not picked or len(fixed.uncertain) > _MAX_REREAD:
+        return [r.scores for r in lines], fixed
+    picked = picked[:_MAX_REREAD]
+    scores = [r.scores.copy() for r in lines]
+    for li, line in enumerate(lines):
+        positions = [pos for line_no, pos in picked if line_no == li]
+        if positions:
+            scores[li][positions] = ocr.reread(gray, quads[li], len(line.text), line, positions)
+    return scores, correct.correct(kind, scores, cap_px, frozenset(picked))
 
 
 def _result(kind: str, scores: list[np.ndarray], started: float,
