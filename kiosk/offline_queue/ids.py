@@ -12,7 +12,7 @@ which the queue uses as the row's key, so finding a record by id needs no second
 
 from __future__ import annotations
 
-import secrets
+import os
 import threading
 import time
 import uuid
@@ -23,7 +23,11 @@ _RANDOM_BITS = 62  # rand_b
 _lock = threading.Lock()
 _last_ms = -1
 _counter = 0
-_randbits = secrets.randbits
+
+
+def _random_bits(n: int) -> int:
+    """``n`` (at most 64) bits from the OS CSPRNG (what secrets.randbits does, minus layers)."""
+    return int.from_bytes(os.urandom(8)) >> (64 - n)
 
 
 def new_id(clock_ns: Callable[[], int] = time.time_ns) -> tuple[int, str]:
@@ -34,14 +38,14 @@ def new_id(clock_ns: Callable[[], int] = time.time_ns) -> tuple[int, str]:
         if ms > _last_ms:
             _last_ms = ms
             # Seed below half the range so the counter has room to grow within this ms.
-            _counter = _randbits(_COUNTER_BITS - 1)
+            _counter = _random_bits(_COUNTER_BITS - 1)
         else:
             _counter += 1
             if _counter >> _COUNTER_BITS:  # overflow: borrow the next millisecond
                 _last_ms += 1
-                _counter = _randbits(_COUNTER_BITS - 1)
+                _counter = _random_bits(_COUNTER_BITS - 1)
         ms, counter = _last_ms & ((1 << 48) - 1), _counter
-    value = ms << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | _randbits(_RANDOM_BITS)
+    value = ms << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | _random_bits(_RANDOM_BITS)
     h = f"{value:032x}"  # formatting by hand: uuid.UUID() costs more than the rest together
     return ms << _COUNTER_BITS | counter, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 

@@ -67,6 +67,24 @@ def _is_image(text: str) -> bool:
     return body.lstrip().startswith(_IMAGE_B64)
 
 
+#: Keys already found free of biometric words (payloads repeat the same few dozen keys).
+_CLEAN_KEYS: set[str] = set()
+_CLEAN_KEYS_MAX = 4096
+
+
+def _check_keys(node: Mapping[Any, Any]) -> None:
+    for key in node:
+        if type(key) is not str:
+            continue
+        if _biometric_words(key):
+            raise BiometricDataRejected(
+                f"payload key {key!r} looks like biometric data "
+                f"({min(_biometric_words(key))}); biometric data never enters the queue"
+            )
+        if len(_CLEAN_KEYS) < _CLEAN_KEYS_MAX:
+            _CLEAN_KEYS.add(key)
+
+
 def check_no_biometrics(payload: Any) -> None:
     """Raise BiometricDataRejected if a (JSON-serialisable) payload has a biometric-looking
     key at any depth or a string holding an encoded image.
@@ -79,12 +97,8 @@ def check_no_biometrics(payload: Any) -> None:
     while stack:
         node = stack.pop()
         if type(node) is dict or isinstance(node, Mapping):
-            for key in node:
-                if type(key) is str and _biometric_words(key):
-                    raise BiometricDataRejected(
-                        f"payload key {key!r} looks like biometric data "
-                        f"({min(_biometric_words(key))}); biometric data never enters the queue"
-                    )
+            if not _CLEAN_KEYS.issuperset(node):  # one C call when every key was seen before
+                _check_keys(node)
             values: Iterable[Any] = node.values()
         else:
             values = node

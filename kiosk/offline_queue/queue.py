@@ -42,12 +42,6 @@ _MAX_ERROR_CHARS = 300
 
 _COLUMNS = "seq, id, kind, kiosk_id, created_at, status, attempts, next_attempt_at, payload, size"
 _INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
-# One statement, its own durable transaction: the row goes in only past the largest key, which
-# keeps fresh rows at or past meta's fresh_from (see schema.FRESH) even beside another process.
-_INSERT_PAST_LAST = (
-    f"INSERT INTO records ({_COLUMNS}) SELECT ?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?8 "
-    "WHERE ?1 > (SELECT coalesce(max(seq), 0) FROM records)"
-)
 _LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM records"
 _ROW_ATTEMPTS = 16
 _IDS = "SELECT value FROM json_each(?)"
@@ -89,6 +83,7 @@ class OfflineQueue(QueueViews):
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._cursor: sqlite3.Cursor | None = None
+        self._legacy = True
         key_path = Path(key_file) if key_file is not None else self.path.with_suffix(".key")
         is_new = not self.path.exists()
         if is_new and not create:
@@ -107,6 +102,7 @@ class OfflineQueue(QueueViews):
                 self.path, self._prepare, self.owner, self._moved_aside, clock
             )
             schema.set_size_cap(self._conn, self.config.size_cap_mb * 1024 * 1024)
+            self._legacy = schema.has_legacy_rows(self._conn)
             if self.owner:
                 released = self.release_claims()
                 if released:
@@ -208,6 +204,9 @@ class OfflineQueue(QueueViews):
             self.alarm("queue_corrupt", f"queue database corrupt while running: {exc}")
         return QueueError(f"queue database error: {exc}")
 
+    def _where_ids(self, ids: Iterable[str]) -> tuple[str, tuple[str, ...]]:
+        return schema.where_ids(ids, self._legacy)
+
     def _need_sealer(self) -> crypto.Sealer:
         if self._sealer is None:
             raise QueueKeyError("the queue key is not available to this process")
@@ -220,8 +219,9 @@ class OfflineQueue(QueueViews):
         plain = self._plain(kind, payload)
         now = self._clock()
         # The hot path of a kiosk (one call per finished transaction): a single INSERT that is
-        # its own durable transaction, one B-tree page written.  It is refused only if another
-        # writer already used a later key (or the clock stepped back): then take a key past it.
+        # its own durable transaction, one B-tree page written.  The schema's trigger skips it
+        # if another writer already used a later key (or the clock stepped back): then take a
+        # key past that one.
         for _ in range(_ROW_ATTEMPTS):
             row = self._sealed_row(sealer, kind, plain, now)
             with self._lock:
@@ -230,7 +230,7 @@ class OfflineQueue(QueueViews):
                 if cur is None:  # one cursor kept for this path: conn.execute() makes one per call
                     cur = self._cursor = conn.cursor()
                 try:
-                    if cur.execute(_INSERT_PAST_LAST, row).rowcount:
+                    if cur.execute(_INSERT, row).rowcount:
                         return str(row[1])
                     advance_past(cur.execute(_LAST_SEQ).fetchone()[0])
                 except BaseException as exc:
@@ -248,7 +248,8 @@ class OfflineQueue(QueueViews):
         with self._tx() as conn:
             advance_past(conn.execute(_LAST_SEQ).fetchone()[0])  # we hold the write lock
             rows = [self._sealed_row(sealer, kind, plain, now) for kind, plain in plains]
-            conn.executemany(_INSERT, rows)
+            if conn.executemany(_INSERT, rows).rowcount != len(rows):  # not possible: we checked
+                raise QueueError("queue keys out of order; nothing was stored")
         return [row[1] for row in rows]
 
     @staticmethod
@@ -356,7 +357,7 @@ class OfflineQueue(QueueViews):
     def ack(self, ids: Iterable[str]) -> int:
         """Mark records delivered (the server has them); returns how many changed."""
         now = self._clock()
-        where, params = schema.where_ids(ids)
+        where, params = self._where_ids(ids)
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE records SET status = 'acked', acked_at = ?, claimed_at = NULL, "
@@ -378,7 +379,7 @@ class OfflineQueue(QueueViews):
         """
         now = self._clock()
         error = str(error)[:_MAX_ERROR_CHARS]
-        where, params = schema.where_ids(ids)
+        where, params = self._where_ids(ids)
         with self._tx() as conn:
             rows = conn.execute(
                 f"SELECT seq, attempts, created_at FROM records WHERE {where} "
@@ -412,9 +413,8 @@ class OfflineQueue(QueueViews):
         with self._tx() as conn:
             return self._set_dead(conn, list(ids), str(reason)[:_MAX_ERROR_CHARS], self._clock())
 
-    @staticmethod
-    def _set_dead(conn: sqlite3.Connection, ids: list[str], reason: str, now: float) -> int:
-        where, params = schema.where_ids(ids)
+    def _set_dead(self, conn: sqlite3.Connection, ids: list[str], reason: str, now: float) -> int:
+        where, params = self._where_ids(ids)
         cur = conn.execute(
             "UPDATE records SET status = 'dead', dead_reason = ?, dead_at = ?, claimed_at = NULL "
             f"WHERE {where} AND +status != 'acked'",
@@ -424,7 +424,7 @@ class OfflineQueue(QueueViews):
 
     def retry(self, ids: Iterable[str]) -> int:
         """Put dead or waiting records back to pending, due now, attempts reset."""
-        where, params = schema.where_ids(ids)
+        where, params = self._where_ids(ids)
         with self._tx() as conn:
             cur = conn.execute(  # the v4 trigger brings fresh_from back to these rows
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, attempts = 0, "

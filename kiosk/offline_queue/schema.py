@@ -40,26 +40,37 @@ LEGACY_SEQ_LIMIT = 1 << 52
 #: appears there.
 INDEXED = "(status <> 'pending' OR attempts > 0)"
 #: Fresh rows are found from the table itself: all have ``seq`` at or past meta's
-#: ``fresh_from`` (inserts go past the largest seq; the v4 trigger lowers it when an update
-#: makes a row fresh again; claims raise it past what they took).
+#: ``fresh_from``: a v4 trigger skips an insert that is not past the largest seq, another
+#: lowers it when an update makes a row fresh again, and claims raise it past what they took.
 FRESH = (
     "seq >= (SELECT value FROM meta WHERE key = 'fresh_from') "
     "AND status = 'pending' AND attempts = 0"
 )
 
 
-def where_ids(ids: Iterable[str]) -> tuple[str, tuple[str, str, str]]:
+def where_ids(ids: Iterable[str], legacy: bool = True) -> tuple[str, tuple[str, ...]]:
     """A WHERE condition (and its parameters) matching the rows of these record ids: by key
-    for ids made since v4, through the legacy index for older ones; garbage matches nothing."""
+    for ids made since v4, through the legacy index for older ones (``legacy=False`` when
+    the database has none); garbage matches nothing."""
     wanted = [i for i in ids if isinstance(i, str)]
-    keys = [k for k in map(seq_of, wanted) if k is not None and k >= LEGACY_SEQ_LIMIT]
+    keys = json.dumps([k for k in map(seq_of, wanted) if k is not None and k >= LEGACY_SEQ_LIMIT])
     ids_json = json.dumps(wanted)
+    if not legacy:
+        return "seq IN (SELECT value FROM json_each(?)) AND id IN (SELECT value FROM json_each(?))", (
+            keys, ids_json,
+        )
     return (
         "seq IN (SELECT value FROM json_each(?) UNION ALL SELECT seq FROM records "
-        "WHERE seq < 4503599627370496 AND id IN (SELECT value FROM json_each(?))) "
+        f"WHERE seq < {LEGACY_SEQ_LIMIT} AND id IN (SELECT value FROM json_each(?))) "
         "AND id IN (SELECT value FROM json_each(?))",
-        (json.dumps(keys), ids_json, ids_json),
+        (keys, ids_json, ids_json),
     )
+
+
+def has_legacy_rows(conn: sqlite3.Connection) -> bool:
+    """Whether rows from before v4 (keyed by insertion order) are still there.  None can
+    appear later: every row written since is keyed by its id."""
+    return conn.execute(f"SELECT 1 FROM records WHERE seq < {LEGACY_SEQ_LIMIT} LIMIT 1").fetchone() is not None
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -120,6 +131,10 @@ def _v4(db: sqlite_utils.Database) -> None:
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('fresh_from', coalesce("
         "(SELECT min(seq) FROM records WHERE status = 'pending' AND attempts = 0), "
         "(SELECT max(seq) + 1 FROM records), 0))"
+    )
+    db.execute(  # skipped: the insert changes no row, and the writer takes a later key
+        "CREATE TRIGGER records_keys_rise BEFORE INSERT ON records "
+        "WHEN NEW.seq <= (SELECT max(seq) FROM records) BEGIN SELECT RAISE(IGNORE); END"
     )
     db.execute(
         "CREATE TRIGGER records_fresh_again AFTER UPDATE OF status, attempts ON records "

@@ -37,6 +37,7 @@ class QueueViews:
     _connection: Callable[[], sqlite3.Connection]
     _translate: Callable[[sqlite3.Error], QueueError]
     _need_sealer: Callable[[], crypto.Sealer]
+    _where_ids: Callable[[list[str]], tuple[str, tuple[str, ...]]]
 
     def stats(self) -> dict[str, Any]:
         """Counts by status, ``oldest_pending_age_s`` (0.0 when none), ``due``, file sizes."""
@@ -87,14 +88,14 @@ class QueueViews:
 
     def get(self, record_id: str) -> RecordInfo | None:
         """One record's metadata, or None."""
-        where, params = schema.where_ids([record_id])
+        where, params = self._where_ids([record_id])
         rows = self._read(f"SELECT {RecordInfo.COLUMNS} FROM records WHERE {where}", params)
         return RecordInfo.from_row(rows[0]) if rows else None
 
     def read_payload(self, record_id: str) -> dict[str, Any]:
         """Decrypt one record's payload (technician reveal path; audit before calling)."""
         sealer = self._need_sealer()
-        where, params = schema.where_ids([record_id])
+        where, params = self._where_ids([record_id])
         rows = self._read(f"SELECT kind, payload FROM records WHERE {where}", params)
         if not rows:
             raise QueueError(f"no record {record_id}")
