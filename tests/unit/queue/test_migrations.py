@@ -64,10 +64,14 @@ def test_every_older_version_migrates_with_data_intact(open_queue: Any, db_path:
     assert q.get(acked).status is Status.ACKED
     assert q.get(dead).status is Status.DEAD and q.get(dead).dead_reason == "server rejected"
     assert q.read_payload(dead) == {"n": 3}
+    assert q.ack([rec.id, rec2.id]) == 2  # old ids still reach their rows (legacy index)
+    q.retry([dead])
     new = q.enqueue("tx.new", {"n": 4})
     q.close()
     q = open_queue()
     assert q.get(new).status is Status.PENDING
+    assert [r.id for r in q.claim(10)] == [dead, new]
+    assert q.stats()["acked"] == 3
 
 
 def test_fresh_database_is_created_at_the_latest_version(open_queue: Any, db_path: Path) -> None:
