@@ -109,3 +109,15 @@ def test_two_look_alikes_that_cancel_in_every_check_digit_need_clear_leads() -> 
     assert correct("TD3", scores(-1.1 * LOOKALIKE_MARGIN)).valid  # the zeros clearly ahead
     assert correct("TD3", scores(-1.1 * FINE_LOOKALIKE_MARGIN),
                    fine=frozenset((1, p) for p in at)).valid
+
+
+def test_a_frame_whose_dates_read_zero_as_letter_o_vouches_for_no_look_alike() -> None:
+    """Where only digits are allowed the truth is known: if a date's 0 scores 0.12 below O
+    there, this frame cannot tell 0 from O, and the optional data's O is not vouched for."""
+    clear = scores_for(MRV_B, 2 * LOOKALIKE_MARGIN)
+    assert correct("MRVB", clear).valid
+    date_zero = MRV_B[1].index("0701156")  # birth date: digits only
+    clear[1][date_zero, ALPHABET.index("O")] = clear[1][date_zero, ALPHABET.index("0")] + 0.12
+    result = correct("MRVB", clear)
+    assert result.data.lines == tuple(MRV_B[:1]) + (MRV_B[1].replace("D0RL", "DORL"),)
+    assert not result.valid and (1, ZERO_AT) in result.uncertain
