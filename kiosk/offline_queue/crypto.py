@@ -114,9 +114,11 @@ class Sealer:
         """Associated data of a record: its id and kind."""
         return f"{record_id}\x00{kind}".encode()
 
-    def seal(self, record_id: str, kind: str, plaintext: bytes) -> bytes:
-        """nonce || ciphertext || tag."""
-        nonce = os.urandom(NONCE_BYTES)
+    def seal(self, record_id: str, kind: str, plaintext: bytes, nonce: bytes | None = None) -> bytes:
+        """nonce || ciphertext || tag.  ``nonce``: 12 fresh bytes from the OS CSPRNG, never
+        used before with this key (read here when not given)."""
+        if nonce is None:
+            nonce = os.urandom(NONCE_BYTES)
         return nonce + self._aead.encrypt(nonce, plaintext, self.aad(record_id, kind))
 
     def open(self, record_id: str, kind: str, blob: bytes) -> bytes:

@@ -25,34 +25,40 @@ _last_ms = -1
 _counter = 0
 
 
-def _random_bits(n: int) -> int:
-    """``n`` (at most 64) bits from the OS CSPRNG (what secrets.randbits does, minus layers)."""
-    return int.from_bytes(os.urandom(8)) >> (64 - n)
+#: Bytes of randomness :func:`new_id` uses.
+ENTROPY_BYTES = 10
 
 
-def new_id(clock_ns: Callable[[], int] = time.time_ns) -> tuple[int, str]:
-    """A new UUIDv7 as ``(seq_of(id), id)``, greater than every one made before here."""
+def new_id(entropy: bytes | None = None, clock_ns: Callable[[], int] = time.time_ns) -> tuple[int, str]:
+    """A new UUIDv7 as ``(seq_of(id), id)``, greater than every one made before here.
+
+    ``entropy``: :data:`ENTROPY_BYTES` bytes from the OS CSPRNG (read here when not given; the
+    queue reads them with its cipher nonce in one call).
+    """
     global _last_ms, _counter
+    if entropy is None:
+        entropy = os.urandom(ENTROPY_BYTES)
     with _lock:
         ms = clock_ns() // 1_000_000
         if ms > _last_ms:
             _last_ms = ms
             # Seed below half the range so the counter has room to grow within this ms.
-            _counter = _random_bits(_COUNTER_BITS - 1)
+            _counter = (entropy[0] << 8 | entropy[1]) >> (17 - _COUNTER_BITS)
         else:
             _counter += 1
             if _counter >> _COUNTER_BITS:  # overflow: borrow the next millisecond
                 _last_ms += 1
-                _counter = _random_bits(_COUNTER_BITS - 1)
+                _counter = (entropy[0] << 8 | entropy[1]) >> (17 - _COUNTER_BITS)
         ms, counter = _last_ms & ((1 << 48) - 1), _counter
-    value = ms << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | _random_bits(_RANDOM_BITS)
+    rand_b = int.from_bytes(entropy[2:10]) >> (64 - _RANDOM_BITS)
+    value = ms << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
     h = f"{value:032x}"  # formatting by hand: uuid.UUID() costs more than the rest together
     return ms << _COUNTER_BITS | counter, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def uuid7(clock_ns: Callable[[], int] = time.time_ns) -> str:
     """A new UUIDv7 as its canonical 36-character string, greater than the previous one."""
-    return new_id(clock_ns)[1]
+    return new_id(None, clock_ns)[1]
 
 
 def advance_past(seq: int) -> None:

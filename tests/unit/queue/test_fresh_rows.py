@@ -58,7 +58,7 @@ def test_records_written_beside_a_lagging_writer_are_all_claimed_once(
     # A second writer whose clock is a minute behind (another process, or this one after
     # a clock step back) makes keys below the ones already used.
     monkeypatch.setattr(ids, "_last_ms", -1)
-    lagging = functools.partial(ids.new_id, lambda: time.time_ns() - 60_000_000_000)
+    lagging = functools.partial(ids.new_id, clock_ns=lambda: time.time_ns() - 60_000_000_000)
     monkeypatch.setattr(queue, "new_id", lagging)
     late = [q.enqueue("tx.b", {"n": i}) for i in range(5)]
     batch = q.enqueue_many([("tx.c", {"n": i}) for i in range(3)])
