@@ -1,8 +1,9 @@
 """The offline queue: a durable, encrypted SQLite outbox of transactions.
 
-Every write is one ``BEGIN IMMEDIATE`` transaction on a WAL database with
-``synchronous=FULL``: when :meth:`OfflineQueue.enqueue` returns, the record survives a crash or
-a power cut.  Payloads are AES-256-GCM sealed with the record's id and kind as associated data.
+Every write is one transaction (``BEGIN IMMEDIATE``, or for a single enqueue one INSERT
+statement) on a WAL database with ``synchronous=FULL``: when :meth:`OfflineQueue.enqueue`
+returns, the record survives a crash or a power cut.  How rows are keyed and found without
+an index touched per enqueue: see :mod:`kiosk.offline_queue.schema` (v4) and docs/queue.md.  Payloads are AES-256-GCM sealed with the record's id and kind as associated data.
 One connection per queue object, guarded by a lock, makes it safe from several threads; SQLite's
 locking (busy timeout) makes it safe beside a second process.
 """
