@@ -122,6 +122,24 @@ def _crop(gray: np.ndarray, rect: tuple[tuple[float, float], tuple[float, float]
     return crop, to_frame, zoom
 
 
+def _inside(frame_shape: tuple[int, ...], to_frame: np.ndarray, crop_shape: tuple[int, ...],
+            kernel: int) -> np.ndarray:
+    """0/1 mask of crop pixels at least ``kernel`` crop px inside the frame.
+
+    Where the page runs off the frame, the crop's white fill beyond the frame edge leaves a
+    thin dark wedge of background that the black-hat takes for ink; joined to the end of
+    an MRZ line it moved the line's end (large print near the frame edge).  The MRZ itself
+    never touches the frame edge in a usable frame.
+    """
+    ones = np.ones(frame_shape[:2], np.uint8)
+    inside = cv2.warpAffine(ones, to_frame, (crop_shape[1], crop_shape[0]),
+                            flags=cv2.WARP_INVERSE_MAP | cv2.INTER_NEAREST,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    square = cv2.getStructuringElement(cv2.MORPH_RECT, (kernel + 2, kernel + 2))
+    eroded: np.ndarray = cv2.erode(inside, square, borderType=cv2.BORDER_CONSTANT, borderValue=1)
+    return eroded
+
+
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """[start, end) of each run of True."""
     d = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
@@ -255,7 +273,8 @@ def find_lines(gray: np.ndarray) -> Iterator[MrzLines]:
     for rect in candidates(gray):
         crop, to_frame, zoom = _crop(gray, rect)
         cap = rect[1][0] / 38 * zoom  # rough capital height in the crop
-        mask = _ink(crop, max(7, int(cap * 0.6) | 1))
+        kernel = max(7, int(cap * 0.6) | 1)
+        mask = _ink(crop, kernel) & _inside(gray.shape, to_frame, crop.shape, kernel)
         group = _mrz_bands(_bands(mask))
         if group is None:
             continue

@@ -110,3 +110,14 @@ def test_line_width_is_read_not_guessed_from_the_ratio(kind: str, cap_factor: fl
     misleading = locate.MrzLines(found.quads, found.cap_height * cap_factor)
     assert (misleading.width_ratio > 41.0) == (kind == "TD2")  # the ratio points the wrong way
     assert list(_heads(gray, misleading)) == [len(lines[0])]
+
+
+@pytest.mark.parametrize("seed", [12, 55, 93])
+def test_large_print_near_the_frame_edge(seed: int) -> None:
+    """An ID card filling a 720p frame: where the page runs off the frame, the background
+    wedge left at the frame edge is not ink (it used to stretch or swallow MRZ lines)."""
+    rng = np.random.default_rng(seed)
+    frame = make_frame(rng, lines=random_mrz(rng, "TD1"), char_height=float(rng.uniform(20, 40)),
+                       size=(1280, 720))
+    result = read_mrz(frame.image)
+    assert result.valid and result.lines == frame.lines
