@@ -205,7 +205,9 @@ def _mrz_bands(bands: list[_Band]) -> list[_Band] | None:
     """The 2 or 3 neighbouring bands that look like MRZ lines, or None.
 
     Whole lines are preferred; failing that, a group where some lines are partly washed out
-    takes the ends of its longest line for every line.
+    takes the ends of its longest line for every line.  Three lines take the middle value
+    of each end instead: one line can as well be too long (a page edge or speck joined to
+    its end) as too short, and the other two outvote it.
     """
     for faded in (False, True):
         for count in (3, 2):
@@ -213,7 +215,11 @@ def _mrz_bands(bands: list[_Band]) -> list[_Band] | None:
                 group = bands[i:i + count]
                 if not _group_ok(group, faded):
                     continue
-                if faded:
+                if faded and count == 3:
+                    left = int(np.median([b.left for b in group]))
+                    right = int(np.median([b.right for b in group]))
+                    group = [_Band(b.top, b.bottom, left, right) for b in group]
+                elif faded:
                     longest = max(group, key=lambda b: b.right - b.left)
                     group = [_Band(b.top, b.bottom, longest.left, longest.right) for b in group]
                 return group
