@@ -32,6 +32,7 @@ SLACK = 2           #: allowed pitch error per character in the dynamic programm
 JUMP_COST = 0.01    #: score given up per px a character sits off the previous one's pitch
 ZOOM = 2            #: magnification of the second look at doubtful characters
 FINE_REACH = 2      #: strip px searched either side of a cell in the second look
+PITCH_SKEW = 0.07    #: pitch change from one end of a line to the middle tried on a slip
 REACH = 10          #: how far each cell is searched either side of its expected place, px
 V_SCALES = (0.94, 1.0, 1.06)  #: vertical scales per class (absorbs cap-height measuring error)
 _RENDER = 8         #: render templates this many times larger, then shrink (anti-aliasing)
@@ -212,22 +213,22 @@ def decode(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return shifts, cells[np.arange(n), shifts]
 
 
-def read_strip(strip: np.ndarray, n: int) -> LineRead:
-    """Read a normalised strip of ``n`` characters.
+def _align(columns: np.ndarray, centres: np.ndarray) -> tuple[float, np.ndarray, bool]:
+    """Cell positions from a first guess: (quality, cell starts, first pass hit its reach).
 
-    A first pass searches around evenly spaced cells; a smooth (quadratic) curve fitted to
+    A first pass searches around the guessed cells; a smooth (quadratic) curve fitted to
     the positions found then re-centres the search, which follows the uneven pitch of a
     line seen in perspective or slightly mis-measured.
     """
-    by_scale = np.nan_to_num(score_columns(strip), nan=-1.0)
-    columns = np.maximum.reduce([by_scale[:, v] for v in range(by_scale.shape[1])])
-    centres = PITCH + np.arange(n) * PITCH
-    idx = np.arange(n)
+    idx = np.arange(len(centres))
     best: tuple[float, np.ndarray] | None = None
+    stretched = False
     for _ in range(2):
         shifts, per = decode(cells_at(columns, centres))
         quality = float(per.max(axis=1).mean())
-        if best is not None and quality <= best[0]:
+        if best is None:
+            stretched = bool(np.any((shifts == 0) | (shifts == 2 * REACH)))
+        elif quality <= best[0]:
             break
         found = centres + shifts - REACH
         best = (quality, found)
@@ -235,13 +236,37 @@ def read_strip(strip: np.ndarray, n: int) -> LineRead:
         fit = np.polyfit(idx, found, 2, w=weight)
         centres = np.round(np.polyval(fit, idx)).astype(int)
     assert best is not None
+    return best[0], best[1], stretched
+
+
+def read_strip(strip: np.ndarray, n: int) -> LineRead:
+    """Read a normalised strip of ``n`` characters.
+
+    The cells are first guessed evenly spaced.  When a cell had to be sought at the edge of
+    :data:`REACH`, the pitch of the strip is uneven beyond what one pass can follow (a
+    page seen in perspective whose tilt was under-measured: a pitch of 15 px at one end
+    and 13 at the other slipped a whole line by one character), so guesses whose pitch
+    grows or shrinks by :data:`PITCH_SKEW` along the line are tried too, and the best
+    reading kept.
+    """
+    by_scale = np.nan_to_num(score_columns(strip), nan=-1.0)
+    columns = np.maximum.reduce([by_scale[:, v] for v in range(by_scale.shape[1])])
+    idx = np.arange(n)
+    quality, cells, stretched = _align(columns, PITCH + idx * PITCH)
+    if stretched and n > 1:
+        for skew in (-PITCH_SKEW, PITCH_SKEW):
+            # local pitch PITCH * (1 + skew * (1 - 2 i / (n - 1))): same length, uneven pitch
+            guess = PITCH + PITCH * (idx + skew * (idx - idx * (idx - 1) / (n - 1)))
+            other = _align(columns, np.round(guess).astype(int))
+            if other[0] > quality:
+                quality, cells = other[0], other[1]
     # One capital height for the whole line: the scale that fits the line best decides, so
     # height differences such as digit 0 (taller) against letter O still count.
-    per_scale = by_scale[np.clip(best[1], 0, by_scale.shape[0] - 1)]     # (n, scales, 37)
+    per_scale = by_scale[np.clip(cells, 0, by_scale.shape[0] - 1)]     # (n, scales, 37)
     scale = int(per_scale.max(axis=2).sum(axis=0).argmax())
     per = per_scale[:, scale, :]
     text = "".join(ALPHABET[i] for i in per.argmax(axis=1))
-    return LineRead(text, per, float(per.max(axis=1).mean()), best[1], scale)
+    return LineRead(text, per, float(per.max(axis=1).mean()), cells, scale)
 
 
 def read_line(gray: np.ndarray, quad: np.ndarray, n: int) -> LineRead:

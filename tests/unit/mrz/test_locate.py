@@ -36,3 +36,32 @@ def test_line_quads_match_the_rendered_lines(angle: float) -> None:
 def test_no_text_no_lines() -> None:
     grey = np.full((720, 1280), 200, np.uint8)
     assert list(locate.find_lines(grey)) == []
+
+
+def _uneven_strip(text: str, left_pitch: float, right_pitch: float) -> np.ndarray:
+    """A strip of ``text`` drawn from the templates with a pitch drifting left to right."""
+    t = ocr.templates()
+    from egate.mrz.parse import ALPHABET
+
+    w, h = ocr.strip_size(len(text))
+    strip = np.full((h, w), 255.0, np.float32)
+    pitches = np.linspace(left_pitch, right_pitch, len(text))
+    x = float(ocr.PITCH)
+    margin = ocr.MARGIN_S - ocr.MARGIN_T
+    v = len(ocr.V_SCALES)
+    for ch, pitch in zip(text, pitches):
+        glyph = t.images[ALPHABET.index(ch) * v + v // 2]
+        x0 = int(round(x))
+        if x0 + glyph.shape[1] <= w:
+            window = strip[margin:margin + glyph.shape[0], x0:x0 + glyph.shape[1]]
+            np.minimum(window, glyph, out=window)
+        x += pitch
+    return strip.astype(np.uint8)
+
+
+def test_a_line_whose_pitch_drifts_is_not_read_one_character_off() -> None:
+    """Perspective under-measured: the pitch drifts by 2-3 px from end to end of the strip
+    (seen on a 29 px TD3 frame, where every character slipped one place)."""
+    text = "Y300FN3TC5XXA5704222M9507188<<<<<<<<<<<<<<<6"
+    for left, right in ((15.5, 12.5), (12.5, 15.5), (15.2, 12.8), (14.0, 14.0)):
+        assert ocr.read_strip(_uneven_strip(text, left, right), len(text)).text == text
