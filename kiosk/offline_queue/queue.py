@@ -339,7 +339,7 @@ class OfflineQueue(QueueViews):
         retried = conn.execute(
             "SELECT seq, size, next_attempt_at, created_at FROM records "
             f"WHERE {schema.INDEXED} AND status = 'pending' AND next_attempt_at <= ? "
-            "ORDER BY next_attempt_at, created_at, seq LIMIT ?",  # = index order: no sort
+            "ORDER BY next_attempt_at, created_at, seq LIMIT ?",  # index order; ties sorted by key
             (now, max_items),
         ).fetchall()
         due_fresh = itertools.takewhile(lambda r: r[2] <= now, fresh)
