@@ -51,9 +51,9 @@ LOOKALIKE_MARGIN = SWAP_MARGIN  #: the lead an unchecked letter/digit needs over
 #: the first look, hence LOOKALIKE_MARGIN), so 0.06 keeps a margin beyond it.
 FINE_LOOKALIKE_MARGIN = 0.06
 _LOOKALIKE_MATRIX = np.zeros((len(ALPHABET), len(ALPHABET)), bool)
-for _a, _b in _LOOKALIKES:
-    _LOOKALIKE_MATRIX[ALPHABET.index(_a), ALPHABET.index(_b)] = True
-    _LOOKALIKE_MATRIX[ALPHABET.index(_b), ALPHABET.index(_a)] = True
+for _pair in _LOOKALIKES:
+    _i, _j = ALPHABET.index(_pair[0]), ALPHABET.index(_pair[1])
+    _LOOKALIKE_MATRIX[_i, _j] = _LOOKALIKE_MATRIX[_j, _i] = True
 _ALLOWED = {
     NUMERIC: _DIGITS | _FILLER,
     CHECK: _DIGITS | _FILLER,
@@ -91,11 +91,14 @@ def _checked_positions(kind: str) -> list[set[int]]:
 
 
 def correct(kind: str, scores: list[np.ndarray], cap_px: float = 99.0,
-            fine: frozenset[tuple[int, int]] = frozenset()) -> Corrected:
+            fine: frozenset[tuple[int, int]] = frozenset(),
+            first: list[np.ndarray] | None = None) -> Corrected:
     """Best valid text for layout ``kind`` from per-line (n, 37) score arrays.
 
     ``cap_px`` is the capital height seen in the frame: small text needs clearer margins.
-    ``fine`` lists the (line, position) rows that come from the finer second look.
+    ``fine`` lists the (line, position) rows that come from the finer second look, and
+    ``first`` is the first look's scores: a character no check digit covers that the two
+    looks read differently is left uncertain, however clear the second look is.
     """
     margin = TRUST_MARGIN_SMALL if cap_px < SMALL_TEXT_PX else TRUST_MARGIN
     classes = position_classes(kind)
@@ -104,9 +107,28 @@ def correct(kind: str, scores: list[np.ndarray], cap_px: float = 99.0,
     lines = ["".join(ALPHABET[i] for i in o[:, 0]) for o in order]
     data, changed, ambiguous = _resolve_ties(kind, lines, masked, order, 2 * margin, fine)
     bias = _lookalike_bias(scores, classes)
+    disagree: set[tuple[int, int]] = set()
+    if first is not None:
+        covered = _checked_positions(kind)
+        before = [_masked(s, c).argmax(axis=1) for s, c in zip(first, classes)]
+        disagree = {(li, pos) for li, pos in fine
+                    if pos not in covered[li] and before[li][pos] != order[li][pos, 0]}
     uncertain = tuple(sorted(set(_uncertain(kind, masked, order, margin, fine, bias))
-                             | set(ambiguous)))
+                             | set(ambiguous) | disagree))
     return Corrected(data, data.valid and not uncertain, changed, uncertain)
+
+
+def unchecked_close_calls(kind: str, scores: list[np.ndarray],
+                          gap: float) -> list[tuple[int, int]]:
+    """(line, position) of characters no check digit covers whose top two allowed readings
+    are within ``gap``: the ones worth a second look even in a read that passes."""
+    covered = _checked_positions(kind)
+    out: list[tuple[int, int]] = []
+    for li, (s, cls) in enumerate(zip(scores, position_classes(kind))):
+        top2 = -np.sort(-_masked(s, cls), axis=1)[:, :2]
+        close = np.nonzero(top2[:, 0] - top2[:, 1] < gap)[0]
+        out.extend((li, int(pos)) for pos in close if pos not in covered[li])
+    return out
 
 
 def _resolve_ties(kind: str, lines: list[str], masked: list[np.ndarray],

@@ -66,9 +66,14 @@ class LineRead:
         return gaps
 
 
-@functools.lru_cache(maxsize=2)
 def templates(zoom: int = 1) -> Templates:
-    """Render the 37 OCR-B templates at ``zoom`` times the strip scale (once, in memory)."""
+    """The 37 OCR-B templates at ``zoom`` times the strip scale (rendered once, in memory)."""
+    return _render(zoom)  # one cache entry per zoom, however the argument is spelt
+
+
+@functools.cache
+def _render(zoom: int) -> Templates:
+    """Render the 37 OCR-B templates at ``zoom`` times the strip scale."""
     pitch = PITCH * zoom
     probe = ImageFont.truetype(OCRB_FONT, 100)
     advance = probe.getlength("<")
@@ -279,13 +284,12 @@ def reread(gray: np.ndarray, quad: np.ndarray, n: int, line: LineRead,
     """(len(positions), 37): a second, finer look at some characters of a read line.
 
     Each cell is warped again from the frame at :data:`ZOOM` times the strip scale, around
-    where the first look found it, and matched (OpenCV ``matchTemplate``, normalised) with
+    where the first look found it, and matched (normalised cross-correlation) with
     templates rendered at that scale, at the line's capital height, within
     :data:`FINE_REACH` px.  Half-pixel alignment and, for larger print, the detail the strip
     shrank away separate look-alikes (0/O, Q/O, H/N) better than the first look can.
     """
     t = templates(ZOOM)
-    v = len(V_SCALES)
     th, tw = t.images.shape[1:]
     reach = FINE_REACH * ZOOM
     size = (tw + 2 * reach, t.cap + 2 * MARGIN_S * ZOOM)
@@ -296,10 +300,19 @@ def reread(gray: np.ndarray, quad: np.ndarray, n: int, line: LineRead,
         move = np.array([[1, 0, reach - line.cells[pos] * ZOOM], [0, 1, 0], [0, 0, 1]])
         patch = cv2.warpPerspective(gray, move @ matrix, size, flags=flags,
                                     borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-        for k in range(len(ALPHABET)):
-            match = cv2.matchTemplate(patch, t.images[k * v + line.scale], cv2.TM_CCOEFF_NORMED)
-            out[row, k] = match.max()
-    return np.nan_to_num(out, nan=-1.0)
+        # Every window one matrix product with all 37 templates (as in score_columns),
+        # rather than 37 matchTemplate calls: the same normalised correlation, ~10x faster.
+        win = np.lib.stride_tricks.sliding_window_view(patch, (th, tw)).reshape(-1, th * tw)
+        out[row] = (_unit_rows(win) @ _fine_matrix(line.scale)).max(axis=0)
+    return out
+
+
+@functools.lru_cache(maxsize=len(V_SCALES))
+def _fine_matrix(scale: int) -> np.ndarray:
+    """(pixels, 37) unit-normalised templates at ZOOM for one vertical scale (for reread)."""
+    t = templates(ZOOM).images
+    rows = t[[k * len(V_SCALES) + scale for k in range(len(ALPHABET))]]
+    return np.ascontiguousarray(_unit_rows(rows.reshape(len(ALPHABET), -1)).T)
 
 
 def head_quality(gray: np.ndarray, quad: np.ndarray, n: int, head: int = 10) -> float:

@@ -10,6 +10,7 @@ layout before deciding, which is how the unchecked name line gains confidence.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -114,8 +115,10 @@ def _read_located(gray: np.ndarray, found: locate.MrzLines) -> list[_Read]:
         kind = _kind(len(best), width, best[0].scores[0])
         scores = [r.scores for r in best]
         fixed = correct.correct(kind, scores, found.cap_height)
-        if not fixed.valid:
-            scores, fixed = _second_look(gray, quads, best, kind, fixed, found.cap_height)
+        unchecked = correct.unchecked_close_calls(kind, scores, _REREAD_GAP)
+        if not fixed.valid or unchecked:
+            scores, fixed = _second_look(gray, quads, best, kind, fixed, found.cap_height,
+                                         unchecked)
         reads.append(_Read(kind, scores, float(np.mean([r.quality for r in best])),
                            fixed, found.cap_height))
     return reads
@@ -123,17 +126,24 @@ def _read_located(gray: np.ndarray, found: locate.MrzLines) -> list[_Read]:
 
 def _second_look(gray: np.ndarray, quads: tuple[np.ndarray, ...], lines: list[ocr.LineRead],
                  kind: str, fixed: correct.Corrected, cap_px: float,
+                 unchecked: list[tuple[int, int]],
                  ) -> tuple[list[np.ndarray], correct.Corrected]:
     """Read the doubtful characters again at twice the scale (:func:`ocr.reread`), re-correct.
 
-    Doubtful: the positions correction left uncertain, then the closest calls (top two
-    within :data:`_REREAD_GAP`), at most :data:`_MAX_REREAD` in all; a frame with more is
-    too poor for a second look to save and is left as it was.
+    Doubtful: the positions correction left uncertain and the close calls no check digit
+    covers (``unchecked``; looked at even when the read passed, since nothing else would
+    catch them), then the closest calls elsewhere (top two within :data:`_REREAD_GAP`), at
+    most :data:`_MAX_REREAD` in all.  A frame with more doubtful characters is too poor for
+    a second look to save: it is left invalid (or, when it passed with more unchecked
+    close calls than that, made invalid).
     """
     close = sorted((float(gap), li, int(pos)) for li, line in enumerate(lines)
                    for pos, gap in enumerate(line.margins) if gap < _REREAD_GAP)
-    picked = list(dict.fromkeys(list(fixed.uncertain) + [(li, pos) for _, li, pos in close]))
-    if not picked or len(fixed.uncertain) > _MAX_REREAD:
+    must = list(dict.fromkeys(list(fixed.uncertain) + unchecked))
+    picked = list(dict.fromkeys(must + [(li, pos) for _, li, pos in close]))
+    if not picked or len(must) > _MAX_REREAD:
+        if fixed.valid:
+            fixed = dataclasses.replace(fixed, valid=False, uncertain=tuple(sorted(must)))
         return [r.scores for r in lines], fixed
     picked = picked[:_MAX_REREAD]
     scores = [r.scores.copy() for r in lines]
@@ -141,7 +151,8 @@ def _second_look(gray: np.ndarray, quads: tuple[np.ndarray, ...], lines: list[oc
         positions = [pos for line_no, pos in picked if line_no == li]
         if positions:
             scores[li][positions] = ocr.reread(gray, quads[li], len(line.text), line, positions)
-    return scores, correct.correct(kind, scores, cap_px, frozenset(picked))
+    first = [r.scores for r in lines]
+    return scores, correct.correct(kind, scores, cap_px, frozenset(picked), first)
 
 
 def _result(kind: str, scores: list[np.ndarray], started: float,

@@ -51,7 +51,7 @@ def _uneven_strip(text: str, left_pitch: float, right_pitch: float) -> np.ndarra
     v = len(ocr.V_SCALES)
     for ch, pitch in zip(text, pitches):
         glyph = t.images[ALPHABET.index(ch) * v + v // 2]
-        x0 = int(round(x))
+        x0 = round(x)
         if x0 + glyph.shape[1] <= w:
             window = strip[margin:margin + glyph.shape[0], x0:x0 + glyph.shape[1]]
             np.minimum(window, glyph, out=window)

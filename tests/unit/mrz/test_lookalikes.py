@@ -121,3 +121,33 @@ def test_a_frame_whose_dates_read_zero_as_letter_o_vouches_for_no_look_alike() -
     result = correct("MRVB", clear)
     assert result.data.lines == tuple(MRV_B[:1]) + (MRV_B[1].replace("D0RL", "DORL"),)
     assert not result.valid and (1, ZERO_AT) in result.uncertain
+
+
+def test_a_name_letter_the_two_looks_read_differently_is_not_vouched() -> None:
+    """Held-out seed 2026, 14 px: the issuing state 'UTO' read 'UTD' (D 0.029 ahead, enough
+    for a letter) and was accepted; the second look read O by 0.001.  A character no check
+    digit covers that the two looks read differently is left uncertain."""
+    lines = ["V<UTODOE<<JO<<<<<<<<<<<<<<<<<<<<<<<<", "PP8OD5E9U5JOR0701156F5301241<<<<<<<<"]
+    first = []
+    for line in lines:
+        s = np.full((len(line), len(ALPHABET)), 0.2)
+        s[np.arange(len(line)), [ALPHABET.index(c) for c in line]] = 0.95
+        first.append(s)
+    first[0][4, ALPHABET.index("D")] = first[0][4, ALPHABET.index("O")] + 0.03
+    assert correct("MRVB", first).valid  # on the first look alone: D, clear enough
+    second = [s.copy() for s in first]
+    second[0][4, ALPHABET.index("O")] = second[0][4, ALPHABET.index("D")] + 0.1
+    both = correct("MRVB", second, fine=frozenset({(0, 4)}), first=first)
+    assert not both.valid and (0, 4) in both.uncertain
+    agreeing = [s.copy() for s in first]
+    agreeing[0][4, ALPHABET.index("D")] += 0.1
+    assert correct("MRVB", agreeing, fine=frozenset({(0, 4)}), first=first).valid
+
+
+def test_close_calls_no_check_digit_covers_are_found_for_a_second_look() -> None:
+    from egate.mrz.correct import unchecked_close_calls
+
+    scores = scores_for(MRV_B, 0.5)  # the optional data's O far ahead: not close
+    scores[0][6, ALPHABET.index("O")] = 0.92  # surname 'AD': D only 0.03 ahead of O
+    scores[1][13, ALPHABET.index("1")] = 0.94  # birth date: checked, not listed
+    assert unchecked_close_calls("MRVB", scores, 0.08) == [(0, 6)]
