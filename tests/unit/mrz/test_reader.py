@@ -34,13 +34,14 @@ def test_any_rotation_including_upside_down(angle: float) -> None:
     assert result.valid and result.lines == frame.lines
 
 
-def test_unchecked_close_calls_are_read_but_not_vouched_for() -> None:
-    """A visa's optional data has no check digit: an O/0 near-tie there is reported."""
+def test_an_unchecked_near_tie_is_settled_by_the_second_look() -> None:
+    """A visa's optional data has no check digit: the first look left an O/0 near-tie at
+    (1, 28) in doubt (valid false); the second look at twice the scale settles it.  The
+    rules that keep a still-doubtful tie unvouched are in test_lookalikes.py."""
     frame = _frame(33, angle=33.0, char_height=20.0, difficulty=0.5)
     result = read_mrz(frame.image)
     assert result.type == "MRVB" and result.lines == frame.lines
-    assert result.checks and all(result.checks.values())
-    assert not result.valid and result.uncertain == ((1, 28),)
+    assert result.valid and result.uncertain == ()
 
 
 @pytest.mark.parametrize("seed", range(12))
