@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from egate.mrz import locate, ocr
-from egate.mrz.synth import make_frame
+from egate.mrz.reader import read_mrz
+from egate.mrz.synth import make_frame, random_mrz
 
 
 @pytest.mark.parametrize("angle", [0.0, 75.0, 180.0, 300.0])
@@ -65,3 +66,46 @@ def test_a_line_whose_pitch_drifts_is_not_read_one_character_off() -> None:
     text = "Y300FN3TC5XXA5704222M9507188<<<<<<<<<<<<<<<6"
     for left, right in ((15.5, 12.5), (12.5, 15.5), (15.2, 12.8), (14.0, 14.0)):
         assert ocr.read_strip(_uneven_strip(text, left, right), len(text)).text == text
+
+
+def test_three_lines_with_one_stray_end_are_not_taken_for_two() -> None:
+    """Dev seed 31416, a 33 px TD1: the dark page edge joined the end of the middle line, so
+    its left end lay 1.7 line heights beyond the others; the first two lines then passed
+    for a two-line MRZ (read as 36 characters, garbled) before the three were considered."""
+    bands = [locate._Band(225, 258, 146, 1054), locate._Band(278, 313, 100, 1058),
+             locate._Band(329, 365, 159, 1060)]
+    group = locate._mrz_bands(bands)
+    assert group is not None and len(group) == 3
+    assert {(b.left, b.right) for b in group} == {(146, 1058)}  # the middle value of each end
+
+
+def test_two_lines_with_one_stray_end_still_need_agreeing_ends() -> None:
+    """The stray-end rule is for three lines only: two lines that disagree stay unmatched
+    until the faded pass, and a third line that disagrees at both ends is no MRZ line."""
+    two = [locate._Band(100, 130, 100, 1000), locate._Band(150, 180, 170, 1000)]
+    assert not locate._one_stray_end(two + [locate._Band(200, 230, 240, 1000)])
+    three = [locate._Band(100, 130, 100, 1000), locate._Band(150, 180, 100, 1000),
+             locate._Band(200, 230, 200, 900)]
+    assert not locate._one_stray_end(three)
+
+
+def test_a_tilted_text_line_is_measured_after_its_residual_skew(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dev seed 31416, 14 and 19 px TD3s not found: the candidate's angle was off by one to
+    two degrees, so over a 44-character line each line spread into the next one's rows
+    (merged into one band, or bands too tall for their spacing).  The slope is measured
+    from the crop's ink and the cut-out made again."""
+    lines = random_mrz(np.random.default_rng(3), "TD3")
+    frame = make_frame(np.random.default_rng(7), lines, angle=20.0, char_height=15.0,
+                       difficulty=0.3)
+    gray = locate.to_gray(frame.image)
+    rect = locate.candidates(gray)[0]
+    for turn in (-1.8, 1.8):
+        tilted = (rect[0], rect[1], rect[2] + turn)
+        _, _, mask, group = locate._lines_in(gray, tilted)
+        assert group is None  # at this tilt the lines do not separate
+        assert abs(locate._residual_skew(mask) + turn) < 0.4
+        monkeypatch.setattr(locate, "candidates", lambda _, r=tilted: [r])
+        found = next(locate.find_lines(gray))
+        assert len(found.quads) == 2
+        assert read_mrz(frame.image).lines == frame.lines
