@@ -105,7 +105,24 @@ def test_a_tilted_text_line_is_measured_after_its_residual_skew(
         _, _, mask, group = locate._lines_in(gray, tilted)
         assert group is None  # at this tilt the lines do not separate
         assert abs(locate._residual_skew(mask) + turn) < 0.4
-        monkeypatch.setattr(locate, "candidates", lambda _, r=tilted: [r])
+        monkeypatch.setattr(locate, "candidates", lambda *_, r=tilted, **__: [r])
         found = next(locate.find_lines(gray))
         assert len(found.quads) == 2
         assert read_mrz(frame.image).lines == frame.lines
+
+
+@pytest.mark.parametrize(("seed", "sigma", "fade"), [(1, 8.0, 0.4), (0, 16.0, 0.6)])
+def test_faint_print_in_sensor_noise_is_found_on_a_denoised_image(
+        seed: int, sigma: float, fade: float) -> None:
+    """Dev seed 31416, an 18 px TD2 under glare on a noisy frame: the black-hat threshold
+    fell to the noise level, the specks closed into one frame-sized blob and no candidate
+    was left.  Without candidates the search is repeated on a median-filtered image."""
+    lines = random_mrz(np.random.default_rng(seed), "TD2")
+    frame = make_frame(np.random.default_rng(seed), lines, angle=30.0 + 40 * seed,
+                       char_height=18.0, difficulty=0.2)
+    img = 255 - (255 - frame.image.astype(np.float32)) * fade  # washed out, as under glare
+    noise = np.random.default_rng(1).standard_normal(img.shape[:2]).astype(np.float32)
+    img = np.clip(img + noise[..., None] * sigma, 0, 255).astype(np.uint8)
+    assert locate.candidates(locate.to_gray(img)) == []  # the plain search finds nothing
+    result = read_mrz(img)
+    assert result.valid and result.lines == frame.lines
