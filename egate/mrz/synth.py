@@ -156,6 +156,17 @@ def render_page(lines: list[str] | tuple[str, ...], pitch_px: float, rng: np.ran
     return np.asarray(img)[:, :, ::-1].copy()
 
 
+def _place(lines: list[str], ch: float, ang: float, unit_jitter: np.ndarray) -> tuple[
+        int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Page corners before/after rotation and tilt, and the MRZ's bounding box after them."""
+    pw, ph, mrz, _ = page_geometry(lines, ch / ocrb_cap_ratio())
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+    rot = cv2.getRotationMatrix2D((pw / 2, ph / 2), ang, 1.0)
+    dst = cv2.transform((src + unit_jitter * np.array([pw, ph], np.float32))[None], rot)[0]
+    mrz_dst = cv2.perspectiveTransform(mrz[None], cv2.getPerspectiveTransform(src, dst))[0]
+    return pw, ph, src, dst, mrz_dst.min(0), mrz_dst.max(0)
+
+
 def make_frame(rng: np.random.Generator, lines: list[str] | None = None, *,
                size: tuple[int, int] | None = None, char_height: float | None = None,
                angle: float | None = None, difficulty: float = 1.0) -> SynthFrame:
@@ -169,13 +180,8 @@ def make_frame(rng: np.random.Generator, lines: list[str] | None = None, *,
     ang = angle if angle is not None else float(rng.uniform(0, 360))
     tilt = 0.06 * difficulty
     for attempt in range(80):
-        pw, ph, mrz, _ = page_geometry(lines, ch / ocrb_cap_ratio())
-        src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
-        jitter = rng.uniform(-tilt, tilt, (4, 2)).astype(np.float32) * np.array([pw, ph], np.float32)
-        rot = cv2.getRotationMatrix2D((pw / 2, ph / 2), ang, 1.0)
-        dst = cv2.transform((src + jitter)[None], rot)[0]
-        mrz_dst = cv2.perspectiveTransform(mrz[None], cv2.getPerspectiveTransform(src, dst))[0]
-        lo, hi = mrz_dst.min(0), mrz_dst.max(0)
+        unit_jitter = rng.uniform(-tilt, tilt, (4, 2)).astype(np.float32)
+        pw, ph, src, dst, lo, hi = _place(lines, ch, ang, unit_jitter)
         if hi[0] - lo[0] < fw - 2 * ch and hi[1] - lo[1] < fh - 2 * ch:
             dst += np.array([rng.uniform(ch - lo[0], fw - ch - hi[0]),
                              rng.uniform(ch - lo[1], fh - ch - hi[1])], np.float32)
@@ -184,6 +190,14 @@ def make_frame(rng: np.random.Generator, lines: list[str] | None = None, *,
             ang = float(rng.uniform(0, 360))
         else:
             ch *= 0.95
+    else:
+        # Large print on a small frame at an awkward angle: shrink (no new random draws, so
+        # the frames after this one in a seeded run stay the same) until the MRZ fits, and
+        # centre it.  Before, the last try was kept as it was, MRZ partly outside the frame.
+        while not (hi[0] - lo[0] < fw - 2 * ch and hi[1] - lo[1] < fh - 2 * ch):
+            ch *= 0.95
+            pw, ph, src, dst, lo, hi = _place(lines, ch, ang, unit_jitter)
+        dst += np.array([(fw - lo[0] - hi[0]) / 2, (fh - lo[1] - hi[1]) / 2], np.float32)
     page = render_page(lines, ch / ocrb_cap_ratio(), rng)
     matrix = cv2.getPerspectiveTransform(src, dst)
     bg = np.full((fh, fw, 3), rng.uniform(20, 90, 3), np.float32)
