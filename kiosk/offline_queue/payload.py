@@ -8,7 +8,7 @@ refused with :class:`BiometricDataRejected` before anything is written.
 from __future__ import annotations
 
 import functools
-import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -87,7 +87,9 @@ def _check_keys(node: Mapping[Any, Any]) -> None:
 
 def check_no_biometrics(payload: Any) -> None:
     """Raise BiometricDataRejected if a (JSON-serialisable) payload has a biometric-looking
-    key at any depth or a string holding an encoded image.
+    key at any depth or a string holding an encoded image; PayloadError for a NaN or
+    infinite number (orjson would write it as null, so the walk that sees every value
+    checks it here rather than a second encoding).
 
     An explicit stack rather than recursion, and exact type checks first (``isinstance``
     against the ``Mapping`` ABC costs more than the rest of the walk): this runs on every
@@ -112,7 +114,8 @@ def check_no_biometrics(payload: Any) -> None:
             elif t is dict or t is list or t is tuple:
                 stack.append(value)
             elif t in _SCALARS:
-                continue
+                if t is float and not math.isfinite(value):  # (orjson refuses float subclasses)
+                    raise PayloadError(f"payload is not plain JSON: {value} is not a JSON number")
             elif isinstance(value, (Mapping, list, tuple)):
                 stack.append(value)
             elif isinstance(value, str) and _is_image(value):
@@ -125,8 +128,6 @@ def encode(payload: Mapping[str, Any]) -> bytes:
         raise PayloadError(f"payload must be a dict, got {type(payload).__name__}")
     try:
         data = orjson.dumps(payload, option=_ORJSON_OPTIONS)
-        if b"null" in data:  # orjson writes NaN and infinities as null: refuse them instead
-            json.dumps(payload, allow_nan=False, default=str)
     except (TypeError, ValueError, RecursionError) as exc:
         raise PayloadError(f"payload is not plain JSON: {exc}") from None
     check_no_biometrics(payload)
