@@ -38,17 +38,16 @@ def new_id(entropy: bytes | None = None, clock_ns: Callable[[], int] = time.time
     global _last_ms, _counter
     if entropy is None:
         entropy = os.urandom(ENTROPY_BYTES)
+    # A new millisecond's counter starts below half its range, so it has room to grow.
+    seed = (entropy[0] << 8 | entropy[1]) >> (17 - _COUNTER_BITS)
     with _lock:
         ms = clock_ns() // 1_000_000
         if ms > _last_ms:
-            _last_ms = ms
-            # Seed below half the range so the counter has room to grow within this ms.
-            _counter = (entropy[0] << 8 | entropy[1]) >> (17 - _COUNTER_BITS)
+            _last_ms, _counter = ms, seed
         else:
             _counter += 1
             if _counter >> _COUNTER_BITS:  # overflow: borrow the next millisecond
-                _last_ms += 1
-                _counter = (entropy[0] << 8 | entropy[1]) >> (17 - _COUNTER_BITS)
+                _last_ms, _counter = _last_ms + 1, seed
         ms, counter = _last_ms & ((1 << 48) - 1), _counter
     rand_b = int.from_bytes(entropy[2:10]) >> (64 - _RANDOM_BITS)
     value = ms << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
@@ -65,9 +64,9 @@ def advance_past(seq: int) -> None:
     """Make the next id's :func:`seq_of` greater than ``seq`` (another process, or this one
     before a clock step back, already used it)."""
     global _last_ms, _counter
+    used = (seq >> _COUNTER_BITS, seq & ((1 << _COUNTER_BITS) - 1))
     with _lock:
-        if (_last_ms, _counter) < (seq >> _COUNTER_BITS, seq & ((1 << _COUNTER_BITS) - 1)):
-            _last_ms, _counter = seq >> _COUNTER_BITS, seq & ((1 << _COUNTER_BITS) - 1)
+        _last_ms, _counter = max((_last_ms, _counter), used)
 
 
 def seq_of(value: str) -> int | None:

@@ -3,7 +3,8 @@
 Every write is one transaction (``BEGIN IMMEDIATE``, or for a single enqueue one INSERT
 statement) on a WAL database with ``synchronous=FULL``: when :meth:`OfflineQueue.enqueue`
 returns, the record survives a crash or a power cut.  How rows are keyed and found without
-an index touched per enqueue: see :mod:`kiosk.offline_queue.schema` (v4) and docs/queue.md.  Payloads are AES-256-GCM sealed with the record's id and kind as associated data.
+an index touched per enqueue: see :mod:`kiosk.offline_queue.schema` (v4) and docs/queue.md.
+Payloads are AES-256-GCM sealed with the record's id and kind as associated data.
 One connection per queue object, guarded by a lock, makes it safe from several threads; SQLite's
 locking (busy timeout) makes it safe beside a second process.
 """
@@ -47,6 +48,8 @@ _INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'pending', 0
 _LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM records"
 _ROW_ATTEMPTS = 16
 _IDS = "SELECT value FROM json_each(?)"
+# In "<rows by id> AND +status ...", the unary + keeps SQLite on the key lookups instead of
+# walking every pending or in-flight row through the state index.
 #: Kinds already checked against _KIND (a handful in practice; bounded all the same).
 _kinds_ok: set[str] = set()
 

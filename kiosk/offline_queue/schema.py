@@ -53,18 +53,18 @@ def where_ids(ids: Iterable[str], legacy: bool = True) -> tuple[str, tuple[str, 
     for ids made since v4, through the legacy index for older ones (``legacy=False`` when
     the database has none); garbage matches nothing."""
     wanted = [i for i in ids if isinstance(i, str)]
-    keys = json.dumps([k for k in map(seq_of, wanted) if k is not None and k >= LEGACY_SEQ_LIMIT])
     ids_json = json.dumps(wanted)
-    if not legacy:
-        return "seq IN (SELECT value FROM json_each(?)) AND id IN (SELECT value FROM json_each(?))", (
-            keys, ids_json,
-        )
-    return (
-        "seq IN (SELECT value FROM json_each(?) UNION ALL SELECT seq FROM records "
-        f"WHERE seq < {LEGACY_SEQ_LIMIT} AND id IN (SELECT value FROM json_each(?))) "
-        "AND id IN (SELECT value FROM json_each(?))",
-        (keys, ids_json, ids_json),
+    keys_sql = "SELECT value FROM json_each(?)"
+    params: tuple[str, ...] = (
+        json.dumps([k for k in map(seq_of, wanted) if k is not None and k >= LEGACY_SEQ_LIMIT]),
     )
+    if legacy:
+        keys_sql += (
+            f" UNION ALL SELECT seq FROM records WHERE seq < {LEGACY_SEQ_LIMIT} "
+            "AND id IN (SELECT value FROM json_each(?))"
+        )
+        params += (ids_json,)
+    return f"seq IN ({keys_sql}) AND id IN (SELECT value FROM json_each(?))", (*params, ids_json)
 
 
 def has_legacy_rows(conn: sqlite3.Connection) -> bool:
