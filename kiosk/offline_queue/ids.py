@@ -25,6 +25,9 @@ _last_ms = -1
 _counter = 0
 
 
+#: time_high-time_low-version+counter-variant+rand_b-rand_b, RFC 9562's 8-4-4-4-12 layout.
+_FORMAT = "%08x-%04x-%04x-%04x-%012x"
+
 #: Bytes of randomness :func:`new_id` uses.
 ENTROPY_BYTES = 10
 
@@ -50,9 +53,12 @@ def new_id(entropy: bytes | None = None, clock_ns: Callable[[], int] = time.time
                 _last_ms, _counter = _last_ms + 1, seed
         ms, counter = _last_ms & ((1 << 48) - 1), _counter
     rand_b = int.from_bytes(entropy[2:10]) >> (64 - _RANDOM_BITS)
-    value = ms << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
-    h = f"{value:032x}"  # formatting by hand: uuid.UUID() costs more than the rest together
-    return ms << _COUNTER_BITS | counter, f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    # Formatted by hand, group by group from small integers: uuid.UUID() costs more than the
+    # rest of this function, and formatting one 128-bit integer then slicing it costs 3x this.
+    text = _FORMAT % (
+        ms >> 16, ms & 0xFFFF, 0x7000 | counter, 0x8000 | rand_b >> 48, rand_b & 0xFFFF_FFFF_FFFF
+    )
+    return ms << _COUNTER_BITS | counter, text
 
 
 def uuid7(clock_ns: Callable[[], int] = time.time_ns) -> str:

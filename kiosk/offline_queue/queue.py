@@ -109,6 +109,7 @@ class OfflineQueue(QueueViews):
             schema.set_size_cap(self._conn, self.config.size_cap_mb * 1024 * 1024)
             self._legacy = schema.has_legacy_rows(self._conn)
             if self.owner:
+                store.presize_wal(self._conn, self.path)
                 released = self.release_claims()
                 if released:
                     log.warning("released claims left in flight by an earlier run",

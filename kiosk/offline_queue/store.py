@@ -9,7 +9,9 @@ releases claims left in flight and repairs a corrupt file; any other opener (the
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import logging
 import os
 import sqlite3
 import time
@@ -20,6 +22,8 @@ from pathlib import Path
 from kiosk.errors import QueueError
 from kiosk.offline_queue import schema
 from kiosk.offline_queue.crypto import fsync_dir
+
+log = logging.getLogger(__name__)
 
 SQLITE_CORRUPT = 11
 SQLITE_FULL = 13
@@ -135,3 +139,56 @@ def _open_once(db_path: Path, prepare: Callable[[sqlite3.Connection], None]) -> 
         conn.close()
         raise
     return conn
+
+
+#: WAL frame header and file header sizes (SQLite's file format, section 4).
+_WAL_FRAME_HEADER = 24
+_WAL_HEADER = 32
+
+
+def presize_wal(conn: sqlite3.Connection, db_path: Path) -> bool:
+    """Grow ``<db>-wal`` with zeros to the size SQLite lets it reach before a checkpoint.
+
+    Why: a durable commit ends in ``fdatasync`` of the WAL.  When the commit's frames lie
+    past the end of the file, the file system must also commit the file's new size and
+    blocks (on ext4 a journal commit): measured here ~200 us per commit, against ~120 us
+    when the frames overwrite space the file already has.  SQLite rewinds to the start of
+    its WAL after each checkpoint and never shrinks it (no ``journal_size_limit``), so only
+    the first ~1,000 commits after a start grow it; this makes those overwrite as well.
+    (``posix_fallocate`` would not do: ext4 marks such blocks unwritten, and the first
+    write to each is again a journal commit.)
+
+    Safe because zeros are never taken for frames: a frame counts only if it carries the
+    WAL header's salts and a matching checksum, and recovery stops at the first that does
+    not.  Done under the write lock (``BEGIN IMMEDIATE``), so no writer appends meanwhile,
+    and only past the current end of the file.  Best effort: on a full disk it gives the
+    space back and the queue runs as before.  Returns True if the file was grown.
+    """
+    pages = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    target = _WAL_HEADER + max(pages, 0) * (page_size + _WAL_FRAME_HEADER)
+    wal = Path(str(db_path) + "-wal")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not wal.exists():
+            return False
+        fd = os.open(wal, os.O_WRONLY)
+        try:
+            start = size = os.fstat(fd).st_size
+            if size >= target:
+                return False
+            try:
+                chunk = bytes(min(1 << 20, target - size))
+                while size < target:
+                    size += os.pwrite(fd, chunk[: target - size], size)
+                os.fdatasync(fd)
+            except OSError as exc:
+                os.ftruncate(fd, start)  # only the zeros added here
+                level = logging.INFO if exc.errno in (errno.ENOSPC, errno.EDQUOT) else logging.WARNING
+                log.log(level, "queue WAL not pre-sized", extra={"event": "queue_wal_presize", "reason": str(exc)})
+                return False
+        finally:
+            os.close(fd)
+        return True
+    finally:
+        conn.execute("COMMIT")

@@ -1,0 +1,89 @@
+"""The WAL is pre-sized at start, so a durable enqueue overwrites space the file already has
+(its fdatasync then commits no new file size; see store.presize_wal and docs/queue.md).
+
+What a user would notice if this went wrong: records lost after a power cut (zeros taken for
+frames), or a queue that will not open on a nearly full disk.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.offline_queue import store
+
+from .conftest import KEY
+
+
+def _wal(db_path: Path) -> Path:
+    return Path(str(db_path) + "-wal")
+
+
+def _full_size(q: Any) -> int:
+    page = q._read("PRAGMA page_size")[0][0]
+    frames = q._read("PRAGMA wal_autocheckpoint")[0][0]
+    return 32 + frames * (page + 24)
+
+
+def test_enqueues_after_start_do_not_grow_the_wal(open_queue: Any, db_path: Path) -> None:
+    q = open_queue()
+    size = _wal(db_path).stat().st_size
+    assert size >= _full_size(q)  # without pre-sizing it starts at a few pages
+    for i in range(30):
+        q.enqueue("tx.a", {"n": i})
+    assert _wal(db_path).stat().st_size == size
+
+
+def test_records_in_a_presized_wal_survive_a_crash(open_queue: Any, db_path: Path, tmp_path: Path) -> None:
+    q = open_queue()
+    ids = [q.enqueue("tx.a", {"n": i}) for i in range(5)]
+    # What a power cut leaves: the database and its WAL as they are, never checkpointed.
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for suffix in ("", "-wal"):
+        shutil.copy(str(db_path) + suffix, str(crashed / db_path.name) + suffix)
+    raw = sqlite3.connect(crashed / db_path.name)
+    assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    raw.close()
+    again = open_queue(path=crashed / db_path.name, key=KEY)
+    assert [r.id for r in again.claim(10)] == ids
+
+
+def test_a_full_disk_leaves_the_wal_as_it_was_and_the_queue_works(
+    open_queue: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_queue().close()  # a database exists; its WAL went away with the last connection
+    writes = {"n": 0}
+    real_pwrite = os.pwrite
+
+    def pwrite_until_full(fd: int, data: bytes, offset: int) -> int:
+        writes["n"] += 1
+        if writes["n"] > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(store.os, "pwrite", pwrite_until_full)
+    q = open_queue()
+    monkeypatch.setattr(store.os, "pwrite", real_pwrite)
+    assert writes["n"] == 2  # it did start growing the file, then met the full disk
+    # The first chunk of zeros (1 MiB) was written; it is given back.
+    assert _wal(db_path).stat().st_size < 1 << 20
+    rid = q.enqueue("tx.a", {"n": 1})
+    assert q.read_payload(rid) == {"n": 1}
+
+
+def test_a_second_process_opening_beside_the_owner_leaves_the_wal_alone(
+    open_queue: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = open_queue()
+    called: list[Path] = []
+    monkeypatch.setattr(store, "presize_wal", lambda conn, path: called.append(path))
+    other = open_queue()
+    assert owner.owner and not other.owner
+    assert called == []
