@@ -23,7 +23,14 @@ class BiometricDataRejected(QueueError):
 
 
 class PayloadError(QueueError):
-    """A payload is not a JSON object of plain values."""
+    """A payload is not a JSON object of plain values (or a record's kind is malformed)."""
+
+
+#: Largest payload accepted (JSON bytes); the sync upload limit is 1 MiB per batch.
+MAX_PAYLOAD_BYTES = 512 * 1024
+_KIND = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+#: Kinds already checked against _KIND (a handful in practice; bounded all the same).
+_kinds_ok: set[str] = set()
 
 
 #: Words that mark a biometric field when they appear as a whole word of a key.
@@ -131,6 +138,19 @@ def encode(payload: Mapping[str, Any]) -> bytes:
     except (TypeError, ValueError, RecursionError) as exc:
         raise PayloadError(f"payload is not plain JSON: {exc}") from None
     check_no_biometrics(payload)
+    return data
+
+
+def encode_record(kind: str, payload: Mapping[str, Any]) -> bytes:
+    """A new record's payload as JSON bytes, after checking its kind, payload and size."""
+    if type(kind) is not str or kind not in _kinds_ok:
+        if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+            raise PayloadError(f"kind {kind!r} must be 1-64 characters of letters, digits and . _ : -")
+        if len(_kinds_ok) < 1024:
+            _kinds_ok.add(kind)
+    data = encode(payload)
+    if len(data) > MAX_PAYLOAD_BYTES:
+        raise PayloadError(f"payload of {len(data)} bytes exceeds {MAX_PAYLOAD_BYTES} bytes")
     return data
 
 

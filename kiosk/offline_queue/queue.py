@@ -15,9 +15,7 @@ import heapq
 import itertools
 import json
 import logging
-import os
 import random
-import re
 import sqlite3
 import threading
 import time
@@ -30,7 +28,9 @@ from kiosk.config import KioskSection, QueueSection
 from kiosk.errors import QueueError, QueueFull, QueueKeyError
 from kiosk.offline_queue import crypto, schema, store
 from kiosk.offline_queue import payload as payload_codec
+from kiosk.offline_queue.entropy import take as take_random
 from kiosk.offline_queue.ids import ENTROPY_BYTES, advance_past, new_id
+from kiosk.offline_queue.payload import encode_record
 from kiosk.offline_queue.policy import RetryPolicy
 from kiosk.offline_queue.records import Record, utc
 from kiosk.offline_queue.store import Alarm
@@ -38,9 +38,6 @@ from kiosk.offline_queue.views import QueueViews
 
 log = logging.getLogger(__name__)
 
-_KIND = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-#: Largest payload accepted (JSON bytes); the sync upload limit is 1 MiB per batch.
-MAX_PAYLOAD_BYTES = 512 * 1024
 _MAX_ERROR_CHARS = 300
 
 _COLUMNS = "seq, id, kind, kiosk_id, created_at, status, attempts, next_attempt_at, payload, size"
@@ -50,8 +47,6 @@ _ROW_ATTEMPTS = 16
 _IDS = "SELECT value FROM json_each(?)"
 # In "<rows by id> AND +status ...", the unary + keeps SQLite on the key lookups instead of
 # walking every pending or in-flight row through the state index.
-#: Kinds already checked against _KIND (a handful in practice; bounded all the same).
-_kinds_ok: set[str] = set()
 
 
 class OfflineQueue(QueueViews):
@@ -227,7 +222,7 @@ class OfflineQueue(QueueViews):
         # key past that one.  Calls are kept few here: measured right after an fsync, with
         # cold caches, each costs a few microseconds.
         sealer = self._sealer or self._need_sealer()
-        plain = self._plain(kind, payload)
+        plain = encode_record(kind, payload)
         now = self._clock()
         for _ in range(_ROW_ATTEMPTS):
             row = self._sealed_row(sealer, kind, plain, now)
@@ -249,7 +244,7 @@ class OfflineQueue(QueueViews):
         """Store several transactions in one durable commit (all or none); return their ids."""
         sealer = self._need_sealer()
         now = self._clock()
-        plains = [(kind, self._plain(kind, body)) for kind, body in items]
+        plains = [(kind, encode_record(kind, body)) for kind, body in items]
         if not plains:
             return []
         with self._tx() as conn:
@@ -259,26 +254,9 @@ class OfflineQueue(QueueViews):
                 raise QueueError("queue keys out of order; nothing was stored")
         return [row[1] for row in rows]
 
-    @staticmethod
-    def _plain(kind: str, body: dict[str, Any]) -> bytes:
-        """A new record's checked kind and payload as JSON bytes."""
-        if type(kind) is not str or kind not in _kinds_ok:
-            if not isinstance(kind, str) or not _KIND.fullmatch(kind):
-                raise payload_codec.PayloadError(
-                    f"kind {kind!r} must be 1-64 characters of letters, digits and . _ : -"
-                )
-            if len(_kinds_ok) < 1024:
-                _kinds_ok.add(kind)
-        plain = payload_codec.encode(body)
-        if len(plain) > MAX_PAYLOAD_BYTES:
-            raise payload_codec.PayloadError(
-                f"payload of {len(plain)} bytes exceeds {MAX_PAYLOAD_BYTES} bytes"
-            )
-        return plain
-
     def _sealed_row(self, sealer: crypto.Sealer, kind: str, plain: bytes, now: float) -> tuple[Any, ...]:
         """The INSERT parameters of one new record under a new id."""
-        entropy = os.urandom(ENTROPY_BYTES + crypto.NONCE_BYTES)  # one system call for both
+        entropy = take_random(ENTROPY_BYTES + crypto.NONCE_BYTES)
         seq, rid = new_id(entropy[:ENTROPY_BYTES])
         blob = sealer.seal(rid, kind, plain, entropy[ENTROPY_BYTES:])
         return (seq, rid, kind, self.kiosk_id, now, now, blob, len(plain))
