@@ -51,6 +51,11 @@ class FaceDecision:
     ms: float
 
 
+# FaceVerifier's default limits (frozen dataclasses, so sharing one instance is safe).
+DEFAULT_QUALITY = QualityLimits()
+DEFAULT_LIVENESS = LivenessLimits()
+
+
 def _wipe(*arrays: np.ndarray | None) -> None:
     for a in arrays:
         if a is not None and a.flags.writeable:
@@ -63,8 +68,8 @@ class FaceVerifier:
     def __init__(
         self,
         threshold: float = 0.5,
-        quality: QualityLimits = QualityLimits(),
-        liveness: LivenessLimits = LivenessLimits(),
+        quality: QualityLimits = DEFAULT_QUALITY,
+        liveness: LivenessLimits = DEFAULT_LIVENESS,
     ) -> None:
         self.threshold = threshold
         self.quality = quality

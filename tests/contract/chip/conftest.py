@@ -1,17 +1,15 @@
-"""A private pcscd with a vpcd reader for the chip contract tests (skipped where impossible)."""
+"""Fixtures of the chip contract tests: the shared chip data (tests/chipdata.py) and a private
+pcscd with a vpcd reader (skipped where impossible)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from egate.chip.pa import MasterList
-from egate.chip.testpki import TestPki
+from tests.chipdata import MRZ, face_jpeg, master, pki
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "chip"
-MRZ = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"]
+__all__ = ["MRZ", "face_jpeg", "master", "pcscd", "pki"]
 
 
 @pytest.fixture(scope="session")
@@ -24,18 +22,3 @@ def pcscd() -> Iterator[object]:
             yield env
     except (NamespaceForbidden, DeviceNotFound) as exc:
         pytest.skip(f"no private pcscd here: {exc}")
-
-
-@pytest.fixture(scope="session")
-def face_jpeg() -> bytes:
-    return (DATA / "face.jpg").read_bytes()
-
-
-@pytest.fixture(scope="session")
-def pki() -> TestPki:
-    return TestPki.generate()
-
-
-@pytest.fixture(scope="session")
-def master(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> MasterList:
-    return MasterList.load(pki.write_master_list(tmp_path_factory.mktemp("ml"), pki.crl()))
