@@ -32,8 +32,9 @@ from kiosk.devices.ptys import PtyPair, open_pty_pair
 log = logging.getLogger(__name__)
 
 POLL_S = 0.05  # how often a serving thread looks at its stop flag while the line is idle
-GONE_GRACE_S = 0.5  # after the last reply, hang up when next spoken to or after this long, so
-#                     the host can read that reply first (a pty drops unread data on hang-up)
+GONE_GRACE_S = 5.0  # after the last reply, hang up when next spoken to or after this long, so
+#                     the host can read that reply first (a pty drops unread data on hang-up).
+#                     Generous: at 0.5 s a host slowed by a loaded CI machine lost the reply.
 
 
 class StreamClosed(Exception):
