@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from egate.chip import bac, crypto
 from egate.chip.apdu import Command, split_response
 from egate.chip.mrzkeys import MrzKeys
+from tests.chipdata import DATA
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "chip"
 H = bytes.fromhex
 
 

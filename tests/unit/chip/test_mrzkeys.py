@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from egate.chip.mrzkeys import MrzKeys
-
-DATA = Path(__file__).resolve().parents[2] / "data" / "chip"
+from tests.chipdata import DATA
 
 
 def _specimens() -> list[list[str]]:

@@ -68,12 +68,12 @@ def test_every_key_has_a_doc() -> None:
 
 def test_cli_config_check_exit_codes(tmp_path: Path) -> None:
     good = subprocess.run([sys.executable, "-m", "kiosk", "config", "check", str(CONFIG_DIR / "mall-kiosk.toml")],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert good.returncode == 0 and "ok" in good.stdout
     bad_file = tmp_path / "bad.toml"
     bad_file.write_text("[queue]\nmax_attempts = 'many'\n")
     bad = subprocess.run([sys.executable, "-m", "kiosk", "config", "check", str(bad_file)],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and "queue.max_attempts" in bad.stderr and "an integer" in bad.stderr
 
 

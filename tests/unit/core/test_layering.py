@@ -54,7 +54,7 @@ print(json.dumps({"names": names, "failed": failed, "opened": opened,
 
 def _probe(tmp_path: Path) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", _PROBE], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     assert out.returncode == 0, out.stderr

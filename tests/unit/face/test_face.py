@@ -102,7 +102,7 @@ def test_decision_carries_no_biometric_data(verifier) -> None:
 def test_cli_face_match_json(tmp_path: Path) -> None:
     def run(a: str, b: str) -> dict:
         out = subprocess.run([sys.executable, "-m", "kiosk", "face", "match", str(DATA / a), str(DATA / b), "--json"],
-                             capture_output=True, text=True, cwd=tmp_path, timeout=60)
+                             capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False)
         return json.loads(out.stdout)
 
     same = run("harington_1.jpg", "harington_2.jpg")

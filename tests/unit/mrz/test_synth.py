@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from egate.mrz.synth import make_frame
-
-TD3 = ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"]
+from tests.chipdata import MRZ as TD3
 
 
 @pytest.mark.parametrize("seed", range(6))
