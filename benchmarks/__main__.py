@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
         # issue 4) cannot shadow the standard library's `queue` in the other benchmarks.
         env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
         cmd = [sys.executable, "-P", str(HERE / f"{name}.py")]
-        if subprocess.run(cmd, cwd=HERE.parent, env=env).returncode != 0:
+        if subprocess.run(cmd, cwd=HERE.parent, env=env, check=False).returncode != 0:
             failed.append(name)
     if failed:
         print("failed:", ", ".join(failed), file=sys.stderr)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # benchmarks/queue.py (named by issue 4) would shadow the standard library's `queue`
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
-from egate.face.verify import FaceVerifier  # noqa: E402
+from egate.face.verify import FaceVerifier
 
 DATA = ROOT / "tests" / "data" / "face"
 PAIRS = [("obama_1", "obama_2"), ("obama_1", "obama_4"), ("biden_1", "biden_2"), ("harington_1", "harington_2"),
