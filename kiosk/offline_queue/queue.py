@@ -84,6 +84,7 @@ class OfflineQueue(QueueViews):
         self._conn: sqlite3.Connection | None = None
         self._cursor: sqlite3.Cursor | None = None
         self._legacy = True
+        self._wal_sized = True  # set False below for the owner: it pre-sizes at its first write
         key_path = Path(key_file) if key_file is not None else self.path.with_suffix(".key")
         is_new = not self.path.exists()
         if is_new and not create:
@@ -104,7 +105,7 @@ class OfflineQueue(QueueViews):
             schema.set_size_cap(self._conn, self.config.size_cap_mb * 1024 * 1024)
             self._legacy = schema.has_legacy_rows(self._conn)
             if self.owner:
-                store.presize_wal(self._conn, self.path)
+                self._wal_sized = False
                 released = self.release_claims()
                 if released:
                     log.warning("released claims left in flight by an earlier run",
@@ -208,6 +209,15 @@ class OfflineQueue(QueueViews):
     def _where_ids(self, ids: Iterable[str]) -> tuple[str, tuple[str, ...]]:
         return schema.where_ids(ids, self._legacy)
 
+    def _size_wal(self, conn: sqlite3.Connection) -> None:
+        """Pre-size the WAL before this owner's first record (not at open: a technician's
+        ``bawaba queue stats`` while the kiosk is off need not write 4 MB)."""
+        self._wal_sized = True
+        try:
+            store.presize_wal(conn, self.path)
+        except sqlite3.Error as exc:  # only a speed-up: the record is what must not fail
+            log.warning("queue WAL not pre-sized", extra={"event": "queue_wal_presize", "reason": str(exc)})
+
     def _need_sealer(self) -> crypto.Sealer:
         if self._sealer is None:
             raise QueueKeyError("the queue key is not available to this process")
@@ -226,6 +236,8 @@ class OfflineQueue(QueueViews):
         now = self._clock()
         with self._lock:
             conn = self._conn or self._connection()
+            if not self._wal_sized:
+                self._size_wal(conn)
             cur = self._cursor
             if cur is None:  # one cursor kept for this path: conn.execute() makes one per call
                 cur = self._cursor = conn.cursor()
@@ -250,6 +262,9 @@ class OfflineQueue(QueueViews):
         plains = [(kind, encode_record(kind, body)) for kind, body in items]
         if not plains:
             return []
+        with self._lock:
+            if not self._wal_sized:
+                self._size_wal(self._connection())
         with self._tx() as conn:
             advance_past(conn.execute(_LAST_SEQ).fetchone()[0])  # we hold the write lock
             rows = [self._sealed_row(sealer, kind, plain, now) for kind, plain in plains]

@@ -1,5 +1,6 @@
-"""The WAL is pre-sized at start, so a durable enqueue overwrites space the file already has
-(its fdatasync then commits no new file size; see store.presize_wal and docs/queue.md).
+"""The owner pre-sizes the WAL before its first record, so a durable enqueue overwrites space
+the file already has (its fdatasync then commits no new file size; see store.presize_wal and
+docs/queue.md).
 
 What a user would notice if this went wrong: records lost after a power cut (zeros taken for
 frames), or a queue that will not open on a nearly full disk.
@@ -33,11 +34,27 @@ def _full_size(q: Any) -> int:
 
 def test_enqueues_after_start_do_not_grow_the_wal(open_queue: Any, db_path: Path) -> None:
     q = open_queue()
+    q.enqueue("tx.a", {"n": 0})
     size = _wal(db_path).stat().st_size
-    assert size >= _full_size(q)  # without pre-sizing it starts at a few pages
+    assert size >= _full_size(q)  # without pre-sizing it is a few pages after one record
     for i in range(30):
         q.enqueue("tx.a", {"n": i})
     assert _wal(db_path).stat().st_size == size
+
+
+def test_a_batch_pre_sizes_the_wal_too(open_queue: Any, db_path: Path) -> None:
+    q = open_queue()
+    q.enqueue_many([("tx.a", {"n": 0})])
+    assert _wal(db_path).stat().st_size >= _full_size(q)
+
+
+def test_opening_to_read_writes_no_zeros(open_queue: Any, db_path: Path) -> None:
+    # A technician's `bawaba queue stats` while the kiosk is off opens as owner; it must not
+    # write megabytes to look at counts.
+    open_queue().close()
+    q = open_queue()
+    q.stats()
+    assert _wal(db_path).stat().st_size < 1 << 20
 
 
 def test_records_in_a_presized_wal_survive_a_crash(open_queue: Any, db_path: Path, tmp_path: Path) -> None:
@@ -68,13 +85,13 @@ def test_a_full_disk_leaves_the_wal_as_it_was_and_the_queue_works(
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_pwrite(fd, data, offset)
 
-    monkeypatch.setattr(store.os, "pwrite", pwrite_until_full)
     q = open_queue()
+    monkeypatch.setattr(store.os, "pwrite", pwrite_until_full)
+    rid = q.enqueue("tx.a", {"n": 1})  # the record is stored all the same
     monkeypatch.setattr(store.os, "pwrite", real_pwrite)
     assert writes["n"] == 2  # it did start growing the file, then met the full disk
     # The first chunk of zeros (1 MiB) was written; it is given back.
     assert _wal(db_path).stat().st_size < 1 << 20
-    rid = q.enqueue("tx.a", {"n": 1})
     assert q.read_payload(rid) == {"n": 1}
 
 
@@ -86,4 +103,7 @@ def test_a_second_process_opening_beside_the_owner_leaves_the_wal_alone(
     monkeypatch.setattr(store, "presize_wal", lambda conn, path: called.append(path))
     other = open_queue()
     assert owner.owner and not other.owner
+    other.enqueue("tx.a", {"n": 1})
     assert called == []
+    owner.enqueue("tx.a", {"n": 2})
+    assert called == [db_path]
