@@ -14,8 +14,8 @@ Variants (each after 1,100 warm-up calls, so every WAL is past its first checkpo
 - ``commit only``: the same INSERT with its row (id, JSON, seal) made beforehand.
 - ``no guard`` / ``no JSON`` / ``no id`` / ``no seal``: ``enqueue`` with the biometric
   guard, orjson, the UUIDv7 maker or the AES-GCM seal replaced by a stand-in that returns
-  at once what the real one would (bytes of the same size, ids made beforehand).  Swapping
-  them in and out is inside the timed call, so these read slightly slow.
+  at once what the real one would (bytes of the same size, ids made beforehand).  The guard
+  and JSON stand-ins are swapped in and out inside the timed call, so those read slightly slow.
 
 Writes benchmarks/results/queue_parts.{json,md}.  Figures are per call: mean µs, and bare
 sqlite's or persist-queue's mean over the variant's (median over rounds and copies).
@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.queue import CONTENDERS, PAYLOAD
 from kiosk.offline_queue import payload as payload_codec
 from kiosk.offline_queue import queue as queue_mod
+from kiosk.offline_queue.ids import ENTROPY_BYTES, IdMaker
 
 KIND = "tx.bench"
 CHUNK = 10
@@ -105,17 +106,18 @@ def no_json(d: Path, calls: int) -> Call:
 
 def no_id(d: Path, calls: int) -> Call:
     q = _queue(d)
-    ids = iter([queue_mod.new_id() for _ in range(calls + WARM_UP + 1)])
-    real = queue_mod.new_id
+    maker = IdMaker()
+    made = iter([maker.new(os.urandom(ENTROPY_BYTES)) for _ in range(calls + WARM_UP + 1)])
 
-    def call() -> str:
-        queue_mod.new_id = lambda entropy: next(ids)  # type: ignore[assignment]
-        try:
-            return q.enqueue(KIND, PAYLOAD)
-        finally:
-            queue_mod.new_id = real
+    class StandIn:
+        def new(self, entropy: bytes) -> tuple[int, str]:
+            return next(made)
 
-    return call
+        def advance_past(self, seq: int) -> None:
+            maker.advance_past(seq)
+
+    q._ids = StandIn()  # type: ignore[assignment]
+    return lambda: q.enqueue(KIND, PAYLOAD)
 
 
 def no_seal(d: Path, calls: int) -> Call:

@@ -29,7 +29,7 @@ from kiosk.errors import QueueError, QueueFull, QueueKeyError
 from kiosk.offline_queue import crypto, schema, store
 from kiosk.offline_queue import payload as payload_codec
 from kiosk.offline_queue.entropy import take as take_random
-from kiosk.offline_queue.ids import ENTROPY_BYTES, advance_past, new_id
+from kiosk.offline_queue.ids import ENTROPY_BYTES, IdMaker
 from kiosk.offline_queue.payload import encode_record
 from kiosk.offline_queue.policy import RetryPolicy
 from kiosk.offline_queue.records import Record, utc
@@ -83,6 +83,7 @@ class OfflineQueue(QueueViews):
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._cursor: sqlite3.Cursor | None = None
+        self._ids = IdMaker()  # used under self._lock only
         self._legacy = True
         self._wal_sized = True  # set False below for the owner: it pre-sizes at its first write
         key_path = Path(key_file) if key_file is not None else self.path.with_suffix(".key")
@@ -104,6 +105,8 @@ class OfflineQueue(QueueViews):
             )
             schema.set_size_cap(self._conn, self.config.size_cap_mb * 1024 * 1024)
             self._legacy = schema.has_legacy_rows(self._conn)
+            # New ids start past every key there (a clock stepped back since the last run).
+            self._ids.advance_past(self._conn.execute(_LAST_SEQ).fetchone()[0])
             if self.owner:
                 self._wal_sized = False
                 released = self.release_claims()
@@ -249,7 +252,7 @@ class OfflineQueue(QueueViews):
                     row = self._sealed_row(sealer, kind, plain, now)
                     if cur.execute(_INSERT, row).rowcount:
                         return row[1]  # type: ignore[no-any-return]
-                    advance_past(cur.execute(_LAST_SEQ).fetchone()[0])
+                    self._ids.advance_past(cur.execute(_LAST_SEQ).fetchone()[0])
             except BaseException as exc:
                 self._abort(conn, exc)
                 raise
@@ -266,7 +269,7 @@ class OfflineQueue(QueueViews):
             if not self._wal_sized:
                 self._size_wal(self._connection())
         with self._tx() as conn:
-            advance_past(conn.execute(_LAST_SEQ).fetchone()[0])  # we hold the write lock
+            self._ids.advance_past(conn.execute(_LAST_SEQ).fetchone()[0])  # we hold the write lock
             rows = [self._sealed_row(sealer, kind, plain, now) for kind, plain in plains]
             if conn.executemany(_INSERT, rows).rowcount != len(rows):  # not possible: we checked
                 raise QueueError("queue keys out of order; nothing was stored")
@@ -275,7 +278,7 @@ class OfflineQueue(QueueViews):
     def _sealed_row(self, sealer: crypto.Sealer, kind: str, plain: bytes, now: float) -> tuple[Any, ...]:
         """The INSERT parameters of one new record under a new id."""
         entropy = take_random(ENTROPY_BYTES + crypto.NONCE_BYTES)
-        seq, rid = new_id(entropy[:ENTROPY_BYTES])
+        seq, rid = self._ids.new(entropy[:ENTROPY_BYTES])
         blob = sealer.seal(rid, kind, plain, entropy[ENTROPY_BYTES:])
         return (seq, rid, kind, self.kiosk_id, now, now, blob, len(plain))
 

@@ -6,7 +6,6 @@ kiosk (skipped by claims), a record sent twice, or enqueue slowing down at a bus
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 from pathlib import Path
@@ -65,9 +64,7 @@ def test_records_written_beside_a_lagging_writer_are_all_claimed_once(
     assert len(q.claim(2)) == 2
     # A second writer whose clock is a minute behind (another process, or this one after
     # a clock step back) makes keys below the ones already used.
-    monkeypatch.setattr(ids, "_last_ms", -1)
-    lagging = functools.partial(ids.new_id, clock_ns=lambda: time.time_ns() - 60_000_000_000)
-    monkeypatch.setattr(queue, "new_id", lagging)
+    monkeypatch.setattr(q, "_ids", ids.IdMaker(clock_ns=lambda: time.time_ns() - 60_000_000_000))
     late = [q.enqueue("tx.b", {"n": i}) for i in range(5)]
     batch = q.enqueue_many([("tx.c", {"n": i}) for i in range(3)])
     assert min(late) > max(early) and min(batch) > max(late)  # ids still in time order
