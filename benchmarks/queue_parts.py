@@ -70,38 +70,33 @@ def commit_only(d: Path, calls: int) -> Call:
     return lambda: cur.execute(queue_mod._INSERT, next(rows))
 
 
-def no_guard(d: Path, calls: int) -> Call:
-    q = _queue(d)
-    real = payload_codec.check_no_biometrics
+def _enqueue_with(q: queue_mod.OfflineQueue, module: Any, name: str, stand_in: Any) -> Call:
+    """``enqueue`` with ``module.name`` replaced by ``stand_in`` during the call (timed too)."""
+    real = getattr(module, name)
 
     def call() -> str:
-        payload_codec.check_no_biometrics = lambda payload: None
+        setattr(module, name, stand_in)
         try:
             return q.enqueue(KIND, PAYLOAD)
         finally:
-            payload_codec.check_no_biometrics = real
+            setattr(module, name, real)
 
     return call
 
 
+def no_guard(d: Path, calls: int) -> Call:
+    return _enqueue_with(_queue(d), payload_codec, "check_no_biometrics", lambda payload: None)
+
+
 def no_json(d: Path, calls: int) -> Call:
-    q = _queue(d)
     data = payload_codec.encode(PAYLOAD)
-    real = payload_codec.orjson
 
     class StandIn:
         @staticmethod
         def dumps(obj: Any, option: int = 0) -> bytes:
             return data
 
-    def call() -> str:
-        payload_codec.orjson = StandIn  # type: ignore[assignment]
-        try:
-            return q.enqueue(KIND, PAYLOAD)
-        finally:
-            payload_codec.orjson = real
-
-    return call
+    return _enqueue_with(_queue(d), payload_codec, "orjson", StandIn)
 
 
 def no_id(d: Path, calls: int) -> Call:
