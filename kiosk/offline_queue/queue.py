@@ -218,7 +218,7 @@ class OfflineQueue(QueueViews):
         self._wal_sized = True
         try:
             store.presize_wal(conn, self.path)
-        except sqlite3.Error as exc:  # only a speed-up: the record is what must not fail
+        except (sqlite3.Error, OSError) as exc:  # only a speed-up: the record must not fail
             log.warning("queue WAL not pre-sized", extra={"event": "queue_wal_presize", "reason": str(exc)})
 
     def _need_sealer(self) -> crypto.Sealer:

@@ -107,3 +107,16 @@ def test_a_second_process_opening_beside_the_owner_leaves_the_wal_alone(
     assert called == []
     owner.enqueue("tx.a", {"n": 2})
     assert called == [db_path]
+
+
+def test_a_wal_that_cannot_be_grown_still_takes_the_record(
+    open_queue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    q = open_queue()
+
+    def broken(conn: Any, path: Path) -> bool:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(store, "presize_wal", broken)
+    rid = q.enqueue("tx.a", {"n": 1})
+    assert q.read_payload(rid) == {"n": 1}
