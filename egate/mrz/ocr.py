@@ -296,9 +296,9 @@ def read_line(gray: np.ndarray, quad: np.ndarray, n: int) -> LineRead:
     return other if other.quality > line.quality else line
 
 
-def reread(gray: np.ndarray, quad: np.ndarray, n: int, line: LineRead,
-           positions: list[int]) -> np.ndarray:
-    """(len(positions), 37): a second, finer look at some characters of a read line.
+def reread(gray: np.ndarray, line: LineRead, positions: list[int]) -> np.ndarray:
+    """(len(positions), 37): a second, finer look at some characters of a line that
+    :func:`read_line` read from ``gray`` (in the ink box it settled on, ``line.quad``).
 
     Each cell is warped again from the frame at :data:`ZOOM` times the strip scale, around
     where the first look found it, and matched (normalised cross-correlation) with
@@ -306,9 +306,11 @@ def reread(gray: np.ndarray, quad: np.ndarray, n: int, line: LineRead,
     :data:`FINE_REACH` px.  Half-pixel alignment and, for larger print, the detail the strip
     shrank away separate look-alikes (0/O, Q/O, H/N) better than the first look can.
     """
+    if line.quad is None:
+        raise ValueError("reread needs a line read from a frame (read_line), not a bare strip")
+    quad, n = line.quad, len(line.text)
     t = templates(ZOOM)
     th, tw = t.images.shape[1:]
-    quad = line.quad if line.quad is not None else quad
     reach = FINE_REACH * ZOOM
     size = (tw + 2 * reach, t.cap + 2 * MARGIN_S * ZOOM)
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), strip_quad(n, ZOOM))

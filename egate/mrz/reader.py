@@ -67,15 +67,17 @@ class _Read:
     cap_px: float
 
 
-def _heads(gray: np.ndarray, lines: locate.MrzLines) -> dict[int, list[float]]:
-    """Per candidate width, the head quality of the first line read upright and upside down.
+def _heads(gray: np.ndarray, options: tuple[locate.MrzLines, locate.MrzLines],
+           ) -> dict[int, list[float]]:
+    """Per candidate width, the head quality of the first line of each orientation in
+    ``options`` (the block upright and upside down).
 
     A two-line block is read on its first ten characters at both widths: at the wrong width
     the glyphs sit 22% off the assumed pitch and read badly, which tells 36 from 44 far
     better than the measured length/height ratio.  When the two widths are within
     :data:`_CLEAR_WIDTH`, both are returned and read in full.
     """
-    options = (lines, lines.rotated())
+    lines = options[0]
     if len(lines.quads) == 3:
         widths = [30]
     else:
@@ -99,32 +101,30 @@ def _kind(n_lines: int, width: int, first: np.ndarray) -> str:
 def _read_located(gray: np.ndarray, found: locate.MrzLines) -> list[_Read]:
     """Read a located block in its better orientation, once per candidate width."""
     reads = []
-    for width, heads in _heads(gray, found).items():
-        options = [found, found.rotated()]
+    both = (found, found.rotated())
+    for width, heads in _heads(gray, both).items():
+        options: tuple[locate.MrzLines, ...] = both
         if abs(heads[0] - heads[1]) > _CLEAR_ORIENTATION:
-            options = [options[int(np.argmax(heads))]]
+            options = (both[int(np.argmax(heads))],)
         best: list[ocr.LineRead] | None = None
-        quads = found.quads
         for orientation in options:
             first = ocr.read_line(gray, orientation.quads[0], width)
             if best is not None and first.quality <= best[0].quality:
                 continue
             best = [first] + [ocr.read_line(gray, q, width) for q in orientation.quads[1:]]
-            quads = orientation.quads
         assert best is not None
         kind = _kind(len(best), width, best[0].scores[0])
         scores = [r.scores for r in best]
         fixed = correct.correct(kind, scores, found.cap_height)
         unchecked = correct.unchecked_close_calls(kind, scores, _REREAD_GAP)
         if not fixed.valid or unchecked:
-            scores, fixed = _second_look(gray, quads, best, kind, fixed, found.cap_height,
-                                         unchecked)
+            scores, fixed = _second_look(gray, best, kind, fixed, found.cap_height, unchecked)
         reads.append(_Read(kind, scores, float(np.mean([r.quality for r in best])),
                            fixed, found.cap_height))
     return reads
 
 
-def _second_look(gray: np.ndarray, quads: tuple[np.ndarray, ...], lines: list[ocr.LineRead],
+def _second_look(gray: np.ndarray, lines: list[ocr.LineRead],
                  kind: str, fixed: correct.Corrected, cap_px: float,
                  unchecked: list[tuple[int, int]],
                  ) -> tuple[list[np.ndarray], correct.Corrected]:
@@ -150,7 +150,7 @@ def _second_look(gray: np.ndarray, quads: tuple[np.ndarray, ...], lines: list[oc
     for li, line in enumerate(lines):
         positions = [pos for line_no, pos in picked if line_no == li]
         if positions:
-            scores[li][positions] = ocr.reread(gray, quads[li], len(line.text), line, positions)
+            scores[li][positions] = ocr.reread(gray, line, positions)
     first = [r.scores for r in lines]
     return scores, correct.correct(kind, scores, cap_px, frozenset(picked), first)
 

@@ -68,7 +68,7 @@ def test_the_second_look_tells_zero_from_letter_o_in_a_camera_frame() -> None:
     found = next(iter(locate.find_lines(gray)))
     line = ocr.read_line(gray, found.quads[1], 36)
     at = list(range(28, 36))
-    fine = ocr.reread(gray, found.quads[1], 36, line, at)
+    fine = ocr.reread(gray, line, at)
     o, zero = ALPHABET.index("O"), ALPHABET.index("0")
 
     def leads(s: np.ndarray) -> np.ndarray:
