@@ -167,6 +167,11 @@ def _place(lines: list[str], ch: float, ang: float, unit_jitter: np.ndarray) -> 
     return pw, ph, src, dst, mrz_dst.min(0), mrz_dst.max(0)
 
 
+def _fits(lo: np.ndarray, hi: np.ndarray, ch: float, fw: int, fh: int) -> bool:
+    """Whether an MRZ spanning ``lo``..``hi`` fits the frame with a capital's height to spare."""
+    return bool(hi[0] - lo[0] < fw - 2 * ch and hi[1] - lo[1] < fh - 2 * ch)
+
+
 def make_frame(rng: np.random.Generator, lines: list[str] | None = None, *,
                size: tuple[int, int] | None = None, char_height: float | None = None,
                angle: float | None = None, difficulty: float = 1.0) -> SynthFrame:
@@ -182,7 +187,7 @@ def make_frame(rng: np.random.Generator, lines: list[str] | None = None, *,
     for attempt in range(80):
         unit_jitter = rng.uniform(-tilt, tilt, (4, 2)).astype(np.float32)
         pw, ph, src, dst, lo, hi = _place(lines, ch, ang, unit_jitter)
-        if hi[0] - lo[0] < fw - 2 * ch and hi[1] - lo[1] < fh - 2 * ch:
+        if _fits(lo, hi, ch, fw, fh):
             dst += np.array([rng.uniform(ch - lo[0], fw - ch - hi[0]),
                              rng.uniform(ch - lo[1], fh - ch - hi[1])], np.float32)
             break
@@ -194,7 +199,7 @@ def make_frame(rng: np.random.Generator, lines: list[str] | None = None, *,
         # Large print on a small frame at an awkward angle: shrink (no new random draws, so
         # the frames after this one in a seeded run stay the same) until the MRZ fits, and
         # centre it.  Before, the last try was kept as it was, MRZ partly outside the frame.
-        while not (hi[0] - lo[0] < fw - 2 * ch and hi[1] - lo[1] < fh - 2 * ch):
+        while not _fits(lo, hi, ch, fw, fh):
             ch *= 0.95
             pw, ph, src, dst, lo, hi = _place(lines, ch, ang, unit_jitter)
         dst += np.array([(fw - lo[0] - hi[0]) / 2, (fh - lo[1] - hi[1]) / 2], np.float32)
