@@ -11,6 +11,7 @@ locking (busy timeout) makes it safe beside a second process.
 
 from __future__ import annotations
 
+import errno
 import heapq
 import itertools
 import json
@@ -219,7 +220,9 @@ class OfflineQueue(QueueViews):
         try:
             store.presize_wal(conn, self.path)
         except (sqlite3.Error, OSError) as exc:  # only a speed-up: the record must not fail
-            log.warning("queue WAL not pre-sized", extra={"event": "queue_wal_presize", "reason": str(exc)})
+            full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            log.log(logging.INFO if full else logging.WARNING, "queue WAL not pre-sized",
+                    extra={"event": "queue_wal_presize", "reason": str(exc)})
 
     def _need_sealer(self) -> crypto.Sealer:
         if self._sealer is None:

@@ -9,9 +9,7 @@ releases claims left in flight and repairs a corrupt file; any other opener (the
 
 from __future__ import annotations
 
-import errno
 import fcntl
-import logging
 import os
 import sqlite3
 import time
@@ -22,8 +20,6 @@ from pathlib import Path
 from kiosk.errors import QueueError
 from kiosk.offline_queue import schema
 from kiosk.offline_queue.crypto import fsync_dir
-
-log = logging.getLogger(__name__)
 
 SQLITE_CORRUPT = 11
 SQLITE_FULL = 13
@@ -161,8 +157,8 @@ def presize_wal(conn: sqlite3.Connection, db_path: Path) -> bool:
     Safe because zeros are never taken for frames: a frame counts only if it carries the
     WAL header's salts and a matching checksum, and recovery stops at the first that does
     not.  Done under the write lock (``BEGIN IMMEDIATE``), so no writer appends meanwhile,
-    and only past the current end of the file.  Best effort: on a full disk it gives the
-    space back and the queue runs as before.  Returns True if the file was grown.
+    and only past the current end of the file.  A write that fails (a full disk) gives the
+    space back before the error is raised.  Returns True if the file was grown.
     """
     pages = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
     page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
@@ -182,11 +178,9 @@ def presize_wal(conn: sqlite3.Connection, db_path: Path) -> bool:
                 while size < target:
                     size += os.pwrite(fd, chunk[: target - size], size)
                 os.fdatasync(fd)
-            except OSError as exc:
+            except OSError:
                 os.ftruncate(fd, start)  # only the zeros added here
-                level = logging.INFO if exc.errno in (errno.ENOSPC, errno.EDQUOT) else logging.WARNING
-                log.log(level, "queue WAL not pre-sized", extra={"event": "queue_wal_presize", "reason": str(exc)})
-                return False
+                raise
         finally:
             os.close(fd)
         return True
