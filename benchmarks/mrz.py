@@ -86,7 +86,7 @@ def main() -> int:
     ap.add_argument("--name", default="mrz", help="result file name (e.g. for a held-out seed)")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    ocr.templates(), ocr.templates(ocr.ZOOM)  # one-off set-up (both scales), not per frame
+    ocr.prepare()  # one-off set-up, not per frame
     read_mrz(make_frame(np.random.default_rng(0)).image)  # warm-up
     rows: list[dict[str, Any]] = []
     load = os.getloadavg()[0]

@@ -37,7 +37,7 @@ def read_file(path: str) -> dict[str, Any]:
 def _mrz(args: argparse.Namespace) -> int:
     from egate.mrz import ocr
 
-    ocr.templates(), ocr.templates(ocr.ZOOM)  # one-off set-up (OCR-B glyphs), not per image
+    ocr.prepare()  # one-off set-up (OCR-B glyphs), not per image
     all_valid = True
     for path in args.images:
         out = read_file(path)

@@ -74,6 +74,12 @@ def templates(zoom: int = 1) -> Templates:
     return _render(zoom)  # one cache entry per zoom, however the argument is spelt
 
 
+def prepare() -> None:
+    """Render every template set the reader uses (first look and :func:`reread`) now, so that
+    one-off set-up is not counted against the first image read."""
+    templates(), templates(ZOOM)
+
+
 @functools.cache
 def _render(zoom: int) -> Templates:
     """Render the 37 OCR-B templates at ``zoom`` times the strip scale."""

@@ -1,4 +1,5 @@
-"""A claim decodes its batch in one parse; a bad payload among them is still found alone."""
+"""A claim decodes its batch with decode_many: a bad payload among them comes back as None
+and the rest still decode."""
 
 from __future__ import annotations
 
