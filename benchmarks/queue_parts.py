@@ -17,6 +17,12 @@ Variants (each after 1,100 warm-up calls, so every WAL is past its first checkpo
   at once what the real one would (bytes of the same size, ids made beforehand).  The guard
   and JSON stand-ins are swapped in and out inside the timed call, so those read slightly slow.
 
+Then, with the disk taken out (queues on the RAM disk /dev/shm, where an fsync costs nothing):
+the CPU time of one single enqueue of Bawaba, persist-queue and bare sqlite, back to back and
+each call after a 150 µs sleep.  While a commit's fsync waits, the CPU goes idle; on this VM
+idling costs the code that runs next its warm caches, and the sleep reproduces that without
+a disk.  This is what the disk benchmark's ratios are made of.
+
 Writes benchmarks/results/queue_parts.{json,md}.  Figures are per call: mean µs, and bare
 sqlite's or persist-queue's mean over the variant's (median over rounds and copies).
 """
@@ -46,6 +52,9 @@ from kiosk.offline_queue.ids import ENTROPY_BYTES, IdMaker
 KIND = "tx.bench"
 CHUNK = 10
 WARM_UP = 1100
+RAM_DISK = Path("/dev/shm")
+#: About one fdatasync of a WAL frame on this machine's disk.
+IDLE_S = 150e-6
 Call = Callable[[], Any]
 
 
@@ -186,6 +195,37 @@ def summarise(rounds: list[dict[str, list[float]]]) -> dict[str, dict[str, float
     return summary
 
 
+def cpu_round(base: Path, calls: int) -> dict[str, dict[str, float]]:
+    """Mean µs of one single enqueue per contender with no disk work: back to back ("warm")
+    and after a sleep of IDLE_S ("after idle", the sleep itself not counted); interleaved."""
+    made = {}
+    for name in ("bare-sqlite", "persist-queue", "bawaba"):
+        d = base / f"cpu-{name}"
+        d.mkdir()
+        made[name] = CONTENDERS[name](d)["single"]
+        for _ in range(WARM_UP):
+            made[name]()
+    spent = {(name, mode): 0 for name in made for mode in ("warm", "after idle")}
+    names = list(made)
+    for turn in range(calls // CHUNK):
+        k = turn % len(names)
+        for name in names[k:] + names[:k]:
+            call = made[name]
+            t0 = time.perf_counter_ns()
+            for _ in range(CHUNK):
+                call()
+            spent[(name, "warm")] += time.perf_counter_ns() - t0
+            for _ in range(CHUNK):
+                time.sleep(IDLE_S)
+                t0 = time.perf_counter_ns()
+                call()
+                spent[(name, "after idle")] += time.perf_counter_ns() - t0
+    out: dict[str, dict[str, float]] = {}
+    for (name, mode), ns in spent.items():
+        out.setdefault(name, {})[mode] = ns / 1000 / (calls // CHUNK * CHUNK)
+    return out
+
+
 def markdown(doc: dict[str, Any]) -> str:
     lines = [f"# Where a single enqueue's time goes ({doc['when']})", "", doc["setup"], "",
              "| variant | µs per call | bare sqlite / this | persist-queue / this | cost vs bawaba, µs |",
@@ -197,6 +237,13 @@ def markdown(doc: dict[str, Any]) -> str:
                      f"{s['persist-queue / this']} | {cost} |")
     lines += ["", ("Cost vs bawaba: how much faster the variant is, i.e. what the piece it takes "
               "out costs in place (``commit only``: all the Python work before the INSERT).")]
+    if doc.get("cpu"):
+        lines += ["", f"## CPU per single enqueue with the disk taken out ({RAM_DISK})", "",
+                  f"{doc['cpu_setup']}", "",
+                  "| queue | warm, µs | after idle, µs | after idle / warm |", "|---|---|---|---|"]
+        for name, c in doc["cpu"].items():
+            lines.append(f"| {name} | {c['warm']} | {c['after idle']} | "
+                         f"{round(c['after idle'] / c['warm'], 2)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -205,6 +252,8 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=2000, help="timed calls per copy per round")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--copies", type=int, default=3, help="database files per Bawaba variant")
+    ap.add_argument("--cpu-calls", type=int, default=1000,
+                    help="timed calls per contender per mode per round with the disk taken out (0: skip)")
     ap.add_argument("--dir", help="where the queues live (default: a new temp dir)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()
@@ -216,6 +265,14 @@ def main() -> int:
         finally:
             shutil.rmtree(base, ignore_errors=True)
         print(f"  round {r + 1}/{args.rounds} done", file=sys.stderr)
+    cpu_rounds = []
+    if args.cpu_calls and RAM_DISK.is_dir():
+        for _ in range(args.rounds):
+            base = Path(tempfile.mkdtemp(prefix="queue-parts-", dir=RAM_DISK))
+            try:
+                cpu_rounds.append(cpu_round(base, args.cpu_calls))
+            finally:
+                shutil.rmtree(base, ignore_errors=True)
     doc = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "setup": (f"{args.calls} calls per copy per round, {args.rounds} rounds, {args.copies} "
@@ -223,6 +280,13 @@ def main() -> int:
                   f"{len(payload_codec.encode(PAYLOAD))} B JSON; {os.cpu_count()} CPUs."),
         "summary": summarise(rounds),
         "rounds": rounds,
+        "cpu_setup": (f"{args.cpu_calls} calls per contender per mode per round, {len(cpu_rounds)} "
+                      f"rounds, turns of {CHUNK} calls; after idle: each call after a "
+                      f"{IDLE_S * 1e6:.0f} µs sleep (not counted).  Median over rounds."),
+        "cpu": {name: {mode: round(statistics.median(r[name][mode] for r in cpu_rounds), 1)
+                       for mode in ("warm", "after idle")}
+                for name in (cpu_rounds[0] if cpu_rounds else {})},
+        "cpu_rounds": cpu_rounds,
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
