@@ -56,15 +56,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _open(args: argparse.Namespace, require_key: bool = False) -> Any:
+    """The queue, opened as a non-owner: a technician's look never repairs a corrupt file
+    (it is reported; the kiosk moves it aside at its next start) nor releases claims."""
     from kiosk.config import load_config
     from kiosk.offline_queue.queue import OfflineQueue
 
     cfg = load_config(args.profile) if args.profile else load_config()
     if args.db:
         return OfflineQueue(
-            args.db, config=cfg.queue, kiosk_id=cfg.kiosk.id, create=False, require_key=require_key
+            args.db, config=cfg.queue, kiosk_id=cfg.kiosk.id, create=False,
+            require_key=require_key, own=False,
         )
-    return OfflineQueue.from_config(cfg, create=False, require_key=require_key)
+    return OfflineQueue.from_config(cfg, create=False, require_key=require_key, own=False)
 
 
 def _emit(args: argparse.Namespace, data: Any, lines: list[str]) -> None:

@@ -57,7 +57,8 @@ class OfflineQueue(QueueViews):
     (default ``<path without suffix>.key``), ``create`` (make the database and key file if
     missing), ``require_key`` (False lets a technician read counts without the key),
     ``clock`` (Unix seconds), ``rng`` (back-off jitter), ``on_alarm`` (called with each
-    :class:`Alarm`).
+    :class:`Alarm`), ``own`` (False: never become the owner, even when no process is, so
+    never repair a corrupt file or release claims; the technician's CLI opens so).
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class OfflineQueue(QueueViews):
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         on_alarm: Callable[[Alarm], None] | None = None,
+        own: bool = True,
     ) -> None:
         self.path = Path(path)
         self.config = config or QueueSection()
@@ -99,7 +101,7 @@ class OfflineQueue(QueueViews):
             if require_key:
                 raise
         self._owner = store.OwnerLock(self.path)
-        self.owner = self._owner.try_acquire()
+        self.owner = own and self._owner.try_acquire()
         try:
             self._conn = store.open_checked(
                 self.path, self._prepare, self.owner, self._moved_aside, clock

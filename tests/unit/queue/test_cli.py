@@ -40,8 +40,22 @@ def filled(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def test_stats_json(filled: dict[str, str], db_path: Path, capsys: Any) -> None:
     assert run(["queue", "stats", "--db", str(db_path), "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
-    # the CLI owned the queue (no kiosk running), so the stale claim went back to pending
-    assert (stats["pending"], stats["in_flight"], stats["dead"]) == (2, 0, 1)
+    # the CLI never owns the queue: the claim left by the last run stays in flight until the
+    # kiosk releases it at its next start
+    assert (stats["pending"], stats["in_flight"], stats["dead"]) == (1, 1, 1)
+
+
+def test_a_look_at_a_corrupt_queue_reports_it_and_changes_nothing(tmp_path: Path) -> None:
+    # No kiosk running: the CLI could take ownership, but it must not repair (move aside and
+    # start empty) on a technician's look and then report an empty queue.
+    db = tmp_path / "queue.sqlite3"
+    db.write_bytes(b"this is not an SQLite database" * 200)
+    before = db.read_bytes()
+    for action in ("stats", "list"):
+        with pytest.raises(QueueError, match="corrupt"):
+            run(["queue", action, "--db", str(db)])
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if "corrupt" in p.name) == []
 
 
 def test_list_and_show_never_print_personal_data(filled: dict[str, str], db_path: Path, capsys: Any) -> None:
