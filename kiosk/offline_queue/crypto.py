@@ -30,6 +30,8 @@ _KEY_CHECK_PLAINTEXT = b"bawaba offline queue key check v1"
 
 def parse_key(text: str | bytes) -> bytes:
     """Decode a key given as 32 raw bytes, 64 hex digits or base64; raise QueueKeyError."""
+    if not isinstance(text, (str, bytes)):
+        raise QueueKeyError(f"queue key must be bytes or text, not {type(text).__name__}")
     if isinstance(text, bytes) and len(text) == KEY_BYTES:
         return text
     s = text.decode("ascii", "replace") if isinstance(text, bytes) else text
@@ -55,18 +57,26 @@ def fsync_dir(path: Path) -> None:
 
 
 def create_key_file(path: Path) -> bytes:
-    """Write a new random key to ``path`` with mode 0600 (never overwrites); return it."""
+    """Write a new random key to ``path`` with mode 0600 (never overwrites); return it.
+
+    Written to a temporary file first and linked into place once complete, so a failure
+    (a full disk) never leaves an empty or partial key file that would block every later start.
+    """
     key = AESGCM.generate_key(bit_length=256)
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, key.hex().encode("ascii") + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.link(tmp, path)  # unlike rename, refuses to replace a key file that appeared meanwhile
     except FileExistsError:
         raise QueueKeyError(f"key file {path} appeared while creating it; not overwritten") from None
-    try:
-        os.write(fd, key.hex().encode("ascii") + b"\n")
-        os.fsync(fd)
     finally:
-        os.close(fd)
+        tmp.unlink(missing_ok=True)
     fsync_dir(path.parent)
     return key
 

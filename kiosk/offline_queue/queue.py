@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import errno
 import heapq
-import itertools
 import json
 import logging
+import math
 import random
 import sqlite3
 import threading
@@ -31,7 +31,7 @@ from kiosk.offline_queue import crypto, schema, store
 from kiosk.offline_queue import payload as payload_codec
 from kiosk.offline_queue.entropy import take as take_random
 from kiosk.offline_queue.ids import ENTROPY_BYTES, IdMaker
-from kiosk.offline_queue.payload import encode_record
+from kiosk.offline_queue.payload import PayloadError, encode_record
 from kiosk.offline_queue.policy import RetryPolicy
 from kiosk.offline_queue.records import Record, utc
 from kiosk.offline_queue.store import Alarm
@@ -90,35 +90,51 @@ class OfflineQueue(QueueViews):
         self._legacy = True
         self._wal_sized = True  # set False below for the owner: it pre-sizes at its first write
         key_path = Path(key_file) if key_file is not None else self.path.with_suffix(".key")
+        self._sealer: crypto.Sealer | None = None
+        self._owner = store.OwnerLock(self.path)
+        self.owner = False
+        try:
+            self._open(key, key_path, create, require_key, own)
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                raise self._open_error(exc) from exc
+            raise
+
+    def _open(self, key: bytes | str | None, key_path: Path, create: bool, require_key: bool,
+              own: bool) -> None:
         is_new = not self.path.exists()
         if is_new and not create:
             raise QueueError(f"no queue database at {self.path}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._sealer: crypto.Sealer | None = None
         try:
             self._sealer = crypto.Sealer(crypto.resolve_key(key, key_path, create=create and is_new))
         except QueueKeyError:
             if require_key:
                 raise
-        self._owner = store.OwnerLock(self.path)
         self.owner = own and self._owner.try_acquire()
-        try:
-            self._conn = store.open_checked(
-                self.path, self._prepare, self.owner, self._moved_aside, clock
-            )
-            schema.set_size_cap(self._conn, self.config.size_cap_mb * 1024 * 1024)
-            self._legacy = schema.has_legacy_rows(self._conn)
-            # New ids start past every key there (a clock stepped back since the last run).
-            self._ids.advance_past(self._conn.execute(_LAST_SEQ).fetchone()[0])
-            if self.owner:
-                self._wal_sized = False
-                released = self.release_claims()
-                if released:
-                    log.warning("released claims left in flight by an earlier run",
-                                extra={"event": "queue_claims_released", "count": released})
-        except BaseException:
-            self.close()
-            raise
+        self._conn = store.open_checked(
+            self.path, self._prepare, self.owner, self._moved_aside, self._clock
+        )
+        schema.set_size_cap(self._conn, self.config.size_cap_mb * 1024 * 1024)
+        self._legacy = schema.has_legacy_rows(self._conn)
+        # New ids start past every key there (a clock stepped back since the last run).
+        self._ids.advance_past(self._conn.execute(_LAST_SEQ).fetchone()[0])
+        if self.owner:
+            self._wal_sized = False
+            released = self.release_claims()
+            if released:
+                log.warning("released claims left in flight by an earlier run",
+                            extra={"event": "queue_claims_released", "count": released})
+
+    def _open_error(self, exc: sqlite3.Error | OSError) -> QueueError:
+        """A failure to open (full disk, no permission, ...) as the queue's own error."""
+        if isinstance(exc, sqlite3.Error):
+            return self._translate(exc)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return QueueFull(f"disk full: cannot create the queue's files beside {self.path}")
+        where = exc.filename or self.path
+        return QueueError(f"cannot open the queue: {exc.strerror or exc} ({where})")
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -213,6 +229,8 @@ class OfflineQueue(QueueViews):
         return QueueError(f"queue database error: {exc}")
 
     def _where_ids(self, ids: Iterable[str]) -> tuple[str, tuple[str, ...]]:
+        if isinstance(ids, (str, bytes)):  # one id where a list is due: it would match nothing
+            raise TypeError("ids must be a list of record ids, not one id string")
         return schema.where_ids(ids, self._legacy)
 
     def _size_wal(self, conn: sqlite3.Connection) -> None:
@@ -267,7 +285,11 @@ class OfflineQueue(QueueViews):
         """Store several transactions in one durable commit (all or none); return their ids."""
         sealer = self._need_sealer()
         now = self._clock()
-        plains = [(kind, encode_record(kind, body)) for kind, body in items]
+        try:
+            pairs = [(kind, body) for kind, body in items]
+        except (TypeError, ValueError):
+            raise PayloadError("enqueue_many takes (kind, payload) pairs") from None
+        plains = [(kind, encode_record(kind, body)) for kind, body in pairs]
         if not plains:
             return []
         with self._lock:
@@ -337,7 +359,10 @@ class OfflineQueue(QueueViews):
         """The keys a claim takes, oldest due first, and meta's fresh_from moved past them.
 
         Two sources: fresh rows (never tried) by key from fresh_from, and retried ones from
-        the state index; merged by (due, created, key)."""
+        the state index; merged by (due, created, key).  Fresh rows are all due, whatever
+        their due time says: they were due when made, and a clock set back since (a kiosk
+        that booted with its clock ahead, then synced) must not hold them, and every newer
+        one behind them, until the clock catches up."""
         start = conn.execute("SELECT value FROM meta WHERE key = 'fresh_from'").fetchone()[0]
         fresh = conn.execute(
             "SELECT seq, size, next_attempt_at, created_at FROM records WHERE seq >= ? "
@@ -350,10 +375,9 @@ class OfflineQueue(QueueViews):
             "ORDER BY next_attempt_at, created_at, seq LIMIT ?",  # index order; ties sorted by key
             (now, max_items),
         ).fetchall()
-        due_fresh = itertools.takewhile(lambda r: r[2] <= now, fresh)
         chosen: list[int] = []
         total = 0
-        for seq, size, _due, _created in heapq.merge(due_fresh, retried, key=lambda r: (r[2], r[3], r[0])):
+        for seq, size, _due, _created in heapq.merge(fresh, retried, key=lambda r: (r[2], r[3], r[0])):
             if len(chosen) == max_items or (chosen and total + size > max_bytes):
                 break
             chosen.append(seq)
@@ -389,7 +413,14 @@ class OfflineQueue(QueueViews):
         ``transient=True`` (network down, server busy: nothing wrong with these records) gives
         the attempt back, so a week offline does not use up ``max_attempts``; the age limit
         still applies.  ``error`` is stored in clear: it must not carry personal data.
+        A record that goes back to wait keeps at least one attempt: with none it would count
+        as fresh, and fresh records are all due at once (see :meth:`_choose`).
         """
+        if retry_after is not None:
+            if isinstance(retry_after, bool) or not isinstance(retry_after, (int, float)):
+                raise TypeError(f"retry_after must be a number of seconds, not {type(retry_after).__name__}")
+            if not math.isfinite(retry_after):
+                raise ValueError(f"retry_after must be a finite number of seconds, not {retry_after}")
         now = self._clock()
         error = str(error)[:_MAX_ERROR_CHARS]
         where, params = self._where_ids(ids)
@@ -408,7 +439,7 @@ class OfflineQueue(QueueViews):
                     dead.append((reason, now, key))
                     continue
                 wait = max(0.0, retry_after) if retry_after is not None else self.policy.delay(attempts)
-                retry.append((now + wait, error, attempts, key))
+                retry.append((now + wait, error, max(attempts, 1), key))
             conn.executemany(
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, last_error = ?, "
                 "attempts = ?, claimed_at = NULL WHERE seq = ?",
@@ -424,9 +455,9 @@ class OfflineQueue(QueueViews):
     def dead_letter(self, ids: Iterable[str], reason: str) -> int:
         """Give up on records (e.g. the server rejected them); the reason is kept."""
         with self._tx() as conn:
-            return self._set_dead(conn, list(ids), str(reason)[:_MAX_ERROR_CHARS], self._clock())
+            return self._set_dead(conn, ids, str(reason)[:_MAX_ERROR_CHARS], self._clock())
 
-    def _set_dead(self, conn: sqlite3.Connection, ids: list[str], reason: str, now: float) -> int:
+    def _set_dead(self, conn: sqlite3.Connection, ids: Iterable[str], reason: str, now: float) -> int:
         where, params = self._where_ids(ids)
         cur = conn.execute(
             "UPDATE records SET status = 'dead', dead_reason = ?, dead_at = ?, claimed_at = NULL "

@@ -49,7 +49,7 @@ class QueueViews:
         for status, n, first, ready in self._read(
             "SELECT status, count(*), min(created_at), sum(next_attempt_at <= ?1) FROM records "
             f"WHERE {schema.INDEXED} GROUP BY status UNION ALL "
-            "SELECT 'pending', count(*), min(created_at), sum(next_attempt_at <= ?1) FROM records "
+            "SELECT 'pending', count(*), min(created_at), count(*) FROM records "  # all due
             f"WHERE {schema.FRESH}",
             (now,),
         ):

@@ -48,7 +48,7 @@ def test_a_first_try_given_back_is_claimed_again(open_queue: Any, clock: Any) ->
     q = open_queue()
     first, second, third = (q.enqueue("tx.a", {"n": i}) for i in range(3))
     assert [r.id for r in q.claim(10)] == [first, second, third]
-    q.fail([first], "network down", retry_after=0, transient=True)  # attempts back to 0
+    q.fail([first], "network down", retry_after=0, transient=True)  # its try given back, due now
     q.dead_letter([second], "server rejected")
     q.retry([second])  # the technician sends it again: attempts reset
     assert q.stats()["pending"] == 2
@@ -164,3 +164,40 @@ def test_threads_enqueuing_at_once_each_store_on_the_first_try(
     assert len(stored) == 480 and len(set(stored)) == 480
     assert len(rows_made) == 480  # no id was made twice for one enqueue
     assert [r.id for r in q.claim(1000)] == sorted(stored)
+
+
+def _claimed_ids(q: Any, n: int = 10) -> list[str]:
+    return [r.id for r in q.claim(n)]
+
+
+def test_a_record_told_to_wait_does_not_hold_back_newer_ones(open_queue: Any, clock: Any) -> None:
+    # The server was busy for the oldest record (its try given back, wait 10 min): the
+    # records queued after it must still go now, not in 10 minutes.
+    q = open_queue()
+    first, second = q.enqueue_many([("tx", {"n": 1}), ("tx", {"n": 2})])
+    assert _claimed_ids(q, 1) == [first]
+    q.fail([first], "server busy", 600.0, transient=True)
+    clock.advance(1.0)
+    assert q.stats()["due"] == 1
+    assert _claimed_ids(q) == [second]
+    clock.advance(600.0)
+    assert _claimed_ids(q) == [first]
+
+
+def test_a_record_failed_before_any_claim_waits_alone(open_queue: Any, clock: Any) -> None:
+    q = open_queue()
+    first, second = q.enqueue_many([("tx", {"n": 1}), ("tx", {"n": 2})])
+    q.fail([first], "rejected for now", 600.0)
+    assert _claimed_ids(q) == [second]
+    clock.advance(601.0)
+    assert _claimed_ids(q) == [first]
+
+
+def test_records_from_before_a_clock_step_back_are_sent_at_once(open_queue: Any, clock: Any) -> None:
+    # A kiosk booted with its clock an hour ahead, queued a record, then synced its clock.
+    q = open_queue()
+    ahead = q.enqueue("tx", {"n": 1})
+    clock.advance(-3600.0)
+    after = q.enqueue("tx", {"n": 2})
+    assert q.stats()["due"] == 2
+    assert sorted(_claimed_ids(q)) == sorted([ahead, after])

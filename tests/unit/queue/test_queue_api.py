@@ -252,14 +252,16 @@ def test_a_live_agent_can_release_only_stale_claims(open_queue: Any, clock: Any)
 
 
 def test_transient_failures_do_not_use_up_attempts(open_queue: Any, clock: Any) -> None:
-    q = open_queue(config=QueueSection(max_attempts=2))
+    q = open_queue(config=QueueSection(max_attempts=3))
     rid = q.enqueue("tx", {})
     for _ in range(10):  # a long network outage
         q.claim(1)
         q.fail([rid], "connection refused", 0.0, transient=True)
-    assert q.get(rid).status is Status.PENDING and q.get(rid).attempts == 0
+    # the record was tried: it keeps one attempt (with none it would count as never tried)
+    assert q.get(rid).status is Status.PENDING and q.get(rid).attempts == 1
     q.claim(1)
     q.fail([rid], "HTTP 500", 0.0)
+    assert q.get(rid).status is Status.PENDING
     q.claim(1)
     q.fail([rid], "HTTP 500", 0.0)
     assert q.get(rid).status is Status.DEAD

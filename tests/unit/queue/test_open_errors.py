@@ -1,0 +1,115 @@
+"""Opening a queue where the disk or the folder says no, and calls with the wrong kind of
+argument: each is the queue's own clear error (the app and the CLI catch those), nothing is
+left half made, and the next start works."""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.errors import QueueError, QueueFull, QueueKeyError
+from kiosk.offline_queue import crypto
+from kiosk.offline_queue.payload import PayloadError
+from kiosk.offline_queue.queue import OfflineQueue
+
+from .conftest import KEY
+
+
+def test_full_disk_while_making_the_key_file_leaves_no_key_file_behind(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class FullDisk:
+        """The os module as crypto sees it, on a disk with no space left."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(os, name)
+
+        @staticmethod
+        def write(fd: int, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(crypto, "os", FullDisk())
+        with pytest.raises(QueueFull, match="disk full"):
+            OfflineQueue(db_path)
+    key_file = db_path.with_suffix(".key")
+    assert not key_file.exists()
+    assert [p.name for p in db_path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    # Space freed: the next start makes the key and works (an empty key file left by the
+    # failed start would refuse it as a wrong key, until someone deleted it by hand).
+    with OfflineQueue(db_path) as q:
+        rid = q.enqueue("tx.test", {"n": 1})
+    with OfflineQueue(db_path) as q:
+        assert q.get(rid) is not None
+    assert len(key_file.read_text().strip()) == 64
+
+
+def test_a_folder_it_cannot_write_is_a_queue_error(db_path: Path) -> None:
+    OfflineQueue(db_path, KEY).close()
+    # The owner lock's file cannot be opened (a directory stands there): the same OSError
+    # path as a read-only folder, but also when the tests run as root.
+    lock = Path(str(db_path) + ".lock")
+    lock.unlink()
+    lock.mkdir()
+    with pytest.raises(QueueError, match="cannot open the queue") as caught:
+        OfflineQueue(db_path, KEY)
+    assert not isinstance(caught.value, QueueFull)
+
+
+def test_a_database_that_sqlite_cannot_open_is_a_queue_error(tmp_path: Path) -> None:
+    where = tmp_path / "queue.sqlite3"
+    where.mkdir()  # a folder where the database file should be
+    with pytest.raises(QueueError, match="queue database error"):
+        OfflineQueue(where, KEY)
+
+
+@pytest.mark.parametrize("key", [5, 3.0, ["k"]])
+def test_a_key_of_the_wrong_type_is_a_key_error(db_path: Path, key: Any) -> None:
+    with pytest.raises(QueueKeyError, match="bytes or text"):
+        OfflineQueue(db_path, key)
+
+
+@pytest.mark.parametrize("call", [
+    lambda q, rid: q.ack(rid),
+    lambda q, rid: q.fail(rid, "boom", 0.0),
+    lambda q, rid: q.retry(rid),
+    lambda q, rid: q.dead_letter(rid, "gone"),
+])
+def test_one_id_string_instead_of_a_list_is_refused(
+    open_queue: Callable[..., OfflineQueue], call: Callable[[OfflineQueue, str], Any]
+) -> None:
+    # enqueue returns a str, so q.ack(rid) is an easy slip; it used to match each character
+    # against the ids, change nothing and return 0.
+    q = open_queue()
+    rid = q.enqueue("tx.test", {"n": 1})
+    q.claim(1)
+    with pytest.raises(TypeError, match="list of record ids"):
+        call(q, rid)
+    assert q.stats()["in_flight"] == 1
+
+
+@pytest.mark.parametrize("items", [[{"a": 1}], [("tx.test",)], ["tx.test"], [("tx.test", {}, 3)]])
+def test_enqueue_many_needs_kind_and_payload_pairs(
+    open_queue: Callable[..., OfflineQueue], items: list[Any]
+) -> None:
+    q = open_queue()
+    with pytest.raises(PayloadError, match="pairs"):
+        q.enqueue_many(items)
+    assert q.stats()["pending"] == 0
+
+
+@pytest.mark.parametrize("retry_after", [float("inf"), float("nan"), "30", [30]])
+def test_fail_needs_a_finite_number_of_seconds(
+    open_queue: Callable[..., OfflineQueue], retry_after: Any
+) -> None:
+    q = open_queue()
+    rid = q.enqueue("tx.test", {"n": 1})
+    q.claim(1)
+    with pytest.raises((TypeError, ValueError), match="retry_after"):
+        q.fail([rid], "boom", retry_after)
+    assert q.stats()["in_flight"] == 1  # nothing changed
