@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -40,6 +41,8 @@ from kiosk.offline_queue.views import QueueViews
 log = logging.getLogger(__name__)
 
 _MAX_ERROR_CHARS = 300
+#: Runs of digits long enough to be an ID, passport or phone number.
+_LONG_NUMBER = re.compile(r"\d{6,}")
 
 _COLUMNS = "seq, id, kind, kiosk_id, created_at, status, attempts, next_attempt_at, payload, size"
 _INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
@@ -412,7 +415,8 @@ class OfflineQueue(QueueViews):
 
         ``transient=True`` (network down, server busy: nothing wrong with these records) gives
         the attempt back, so a week offline does not use up ``max_attempts``; the age limit
-        still applies.  ``error`` is stored in clear: it must not carry personal data.
+        still applies.  ``error`` is stored in clear: it should not carry personal data (long
+        numbers in it are masked all the same).
         A record that goes back to wait keeps at least one attempt: with none it would count
         as fresh, and fresh records are all due at once (see :meth:`_choose`).
         """
@@ -422,7 +426,7 @@ class OfflineQueue(QueueViews):
             if not math.isfinite(retry_after):
                 raise ValueError(f"retry_after must be a finite number of seconds, not {retry_after}")
         now = self._clock()
-        error = str(error)[:_MAX_ERROR_CHARS]
+        error = _clear_text(error)
         where, params = self._where_ids(ids)
         with self._tx() as conn:
             rows = conn.execute(
@@ -455,7 +459,7 @@ class OfflineQueue(QueueViews):
     def dead_letter(self, ids: Iterable[str], reason: str) -> int:
         """Give up on records (e.g. the server rejected them); the reason is kept."""
         with self._tx() as conn:
-            return self._set_dead(conn, ids, str(reason)[:_MAX_ERROR_CHARS], self._clock())
+            return self._set_dead(conn, ids, _clear_text(reason), self._clock())
 
     def _set_dead(self, conn: sqlite3.Connection, ids: Iterable[str], reason: str, now: float) -> int:
         where, params = self._where_ids(ids)
@@ -517,3 +521,9 @@ class OfflineQueue(QueueViews):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _clear_text(text: object) -> str:
+    """An error or reason as stored in clear: cut short, long numbers masked.  A safety net:
+    the text comes from elsewhere (a server's error message may quote a field it refused)."""
+    return _LONG_NUMBER.sub("######", str(text))[:_MAX_ERROR_CHARS]

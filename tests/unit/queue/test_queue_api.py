@@ -265,3 +265,16 @@ def test_transient_failures_do_not_use_up_attempts(open_queue: Any, clock: Any) 
     q.claim(1)
     q.fail([rid], "HTTP 500", 0.0)
     assert q.get(rid).status is Status.DEAD
+
+
+def test_numbers_quoted_in_an_error_are_not_stored_in_clear(open_queue: Any) -> None:
+    # A server refusing a field may quote it; errors are stored and listed unencrypted.
+    q = open_queue()
+    a, b = q.enqueue_many([("tx", {}), ("tx", {})])
+    q.claim(2)
+    q.fail([a], "HTTP 422 invalid: national_id 1087654321, mobile +966501234567", 0.0)
+    q.dead_letter([b], "rejected passport A12345678")
+    stored = f"{q.get(a).last_error} {q.get(b).dead_reason}"
+    for number in ("1087654321", "966501234567", "12345678"):
+        assert number not in stored
+    assert "HTTP 422 invalid: national_id" in stored and "rejected passport A" in stored
