@@ -1,0 +1,51 @@
+"""The audit trail: an append-only JSON-lines file of what technicians did and tried.
+
+One function, :func:`append`, writes every entry (technician enrol, login, lock, deactivate;
+queue reveal), so every line has the same shape: ``at`` (UTC), ``event``, the caller's
+fields, ``pid``.  The file is created with mode 0600 and each line is fsynced before
+``append`` returns: a caller that must audit before acting (a reveal) stops when it raises.
+PINs, hashes and payloads never go in; the names of such fields are refused outright.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+#: Default file name, in the kiosk's data_dir (or beside the queue given with ``--db``).
+AUDIT_FILE = "audit.log"
+
+_FORBIDDEN = frozenset({"pin", "pin_hash", "hash", "salt", "payload", "key"})
+
+
+def append(path: str | Path, event: str, fields: Mapping[str, Any], now: float | None = None) -> None:
+    """Append one entry to the audit log at ``path`` and fsync it.
+
+    ``now`` is Unix seconds (default: the system clock).  Raises :class:`ValueError` for a
+    field that must never be audited and :class:`OSError` when the line could not be made
+    durable.
+    """
+    bad = _FORBIDDEN & set(fields)
+    if bad:
+        raise ValueError(f"never audited: {', '.join(sorted(bad))}")
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
+    line = json.dumps({"at": at, "event": event, **fields, "pid": os.getpid()}, ensure_ascii=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    is_new = not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        data = (line + "\n").encode()
+        while data:
+            data = data[os.write(fd, data):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if is_new:
+        from kiosk.offline_queue.crypto import fsync_dir
+
+        fsync_dir(path.parent)
