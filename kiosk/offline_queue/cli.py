@@ -1,23 +1,31 @@
 """`bawaba queue stats|list|show ID|retry ID|dead|prune`: the technician's view of the outbox.
 
-Payloads are never printed unless ``show ID --reveal`` is run by an authenticated technician:
-the ``BAWABA_TECHNICIAN`` environment variable must name them (the maintenance flow sets it
-after card + PIN), and every reveal is appended to the audit log before anything is shown.
-Heavy imports happen inside the command functions so ``bawaba --help`` stays fast.
+Payloads are never printed unless ``show ID --reveal --technician WHO`` is given that
+technician's PIN (asked on the terminal, else one line of stdin).  The PIN is checked against
+the site's technician register (:mod:`kiosk.technicians`) before the queue or its key is
+opened, and the attempt, granted or refused, is appended to the audit log before anything is
+shown.  Alarms the queue raises while a command runs are printed to stderr.  Heavy imports
+happen inside the command functions so ``bawaba --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-TECHNICIAN_ENV = "BAWABA_TECHNICIAN"
-AUDIT_FILE = "audit.log"
+
+def _positive(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
+    return n
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,40 +42,59 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     lst = qsub.add_parser("list", parents=[common], help="records' metadata, oldest first (no payloads)")
     lst.add_argument("--status", choices=["pending", "in_flight", "acked", "dead"])
-    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--limit", type=_positive, default=50, help="at most this many (default 50)")
     lst.set_defaults(func=_list)
     show = qsub.add_parser("show", parents=[common], help="one record (payload values hidden)")
     show.add_argument("id")
     show.add_argument(
         "--reveal", action="store_true",
-        help=f"print the decrypted payload (needs {TECHNICIAN_ENV}; audited)",
+        help="print the decrypted payload (needs --technician and their PIN; audited)",
     )
+    show.add_argument("--technician", metavar="WHO", help="technician id or card UID for --reveal; "
+                      "the PIN is asked on the terminal, else read as one line of stdin")
+    show.add_argument("--register", help="technician register (default: technicians.json in the "
+                      "profile's data_dir)")
     show.add_argument("--audit-log", help="audit log file (default: audit.log beside the queue)")
     show.set_defaults(func=_show)
     retry = qsub.add_parser("retry", parents=[common], help="send a dead or waiting record again now")
     retry.add_argument("id", nargs="+")
     retry.set_defaults(func=_retry)
     dead = qsub.add_parser("dead", parents=[common], help="dead-lettered records and why")
-    dead.add_argument("--limit", type=int, default=50)
+    dead.add_argument("--limit", type=_positive, default=50, help="at most this many (default 50)")
     dead.set_defaults(func=_dead)
     qsub.add_parser("prune", parents=[common], help="delete old acked records, vacuum").set_defaults(
         func=_prune
     )
 
 
-def _open(args: argparse.Namespace, require_key: bool = False) -> Any:
+def _config(args: argparse.Namespace) -> Any:
+    from kiosk.config import load_config
+
+    return load_config(args.profile) if args.profile else load_config()
+
+
+def _db_path(args: argparse.Namespace, cfg: Any) -> Path:
+    return Path(args.db) if args.db else Path(cfg.kiosk.data_dir) / cfg.queue.path
+
+
+def _print_alarm(alarm: Any) -> None:
+    """Tell the technician at once: the queue only logs its alarms."""
+    sys.stderr.write(f"alarm: {alarm.message} [{alarm.code}]\n")
+    sys.stderr.flush()
+
+
+def _open(args: argparse.Namespace, require_key: bool = False, cfg: Any = None) -> Any:
     """The queue, opened as a non-owner: a technician's look never repairs a corrupt file
     (it is reported; the kiosk moves it aside at its next start) nor releases claims."""
-    from kiosk.config import load_config
     from kiosk.offline_queue.queue import OfflineQueue
 
-    cfg = load_config(args.profile) if args.profile else load_config()
+    cfg = cfg if cfg is not None else _config(args)
+    opts: dict[str, Any] = {
+        "create": False, "require_key": require_key, "own": False, "on_alarm": _print_alarm,
+    }
     if args.db:
-        return OfflineQueue(
-            args.db, config=cfg.queue, kiosk_id=cfg.kiosk.id, create=False,
-            require_key=require_key, own=False,
-        )
-    return OfflineQueue.from_config(cfg, create=False, require_key=require_key, own=False)
+        return OfflineQueue(args.db, config=cfg.queue, kiosk_id=cfg.kiosk.id, **opts)
+    return OfflineQueue.from_config(cfg, **opts)
 
 
 def _emit(args: argparse.Namespace, data: Any, lines: list[str]) -> None:
@@ -105,50 +132,74 @@ def _dead(args: argparse.Namespace) -> int:
     return _list(args)
 
 
-def _audit(path: Path, entry: dict[str, Any]) -> None:
-    """Append one JSON line to the audit log and fsync it; failure stops the reveal."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, (json.dumps(entry, ensure_ascii=False) + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _show(args: argparse.Namespace) -> int:
     from kiosk.errors import QueueError, QueueKeyError
 
-    technician = os.environ.get(TECHNICIAN_ENV, "").strip()
-    if args.reveal and not technician:
-        raise QueueError(
-            f"--reveal needs an authenticated technician: set {TECHNICIAN_ENV} "
-            "(done by the maintenance login)"
-        )
-    with _open(args, require_key=args.reveal) as q:
+    if args.reveal:
+        return _reveal(args)
+    with _open(args) as q:
         info = q.get(args.id)
         if info is None:
-            raise QueueError(f"no record {args.id}")
+            raise QueueError(f"no such record: {args.id}")
         try:
             payload: Any = q.read_payload(args.id)
         except QueueKeyError:
-            if args.reveal:
-                raise
             payload = "(encrypted; the queue key is not readable by this user)"
-        if args.reveal:
-            audit = Path(args.audit_log) if args.audit_log else q.path.with_name(AUDIT_FILE)
-            _audit(audit, {
-                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "event": "queue.reveal", "technician": technician, "record": info.id,
-                "kind": info.kind, "pid": os.getpid(),
-            })
-            shown: Any = payload
-        else:
-            shown = _masked(payload) if isinstance(payload, dict) else payload
-    data = {**info.as_dict(), "payload": shown, "revealed": bool(args.reveal)}
+    _print_record(args, info, _masked(payload) if isinstance(payload, dict) else payload, False)
+    return 0
+
+
+def _reveal(args: argparse.Namespace) -> int:
+    """Log the technician in, audit, and only then open the queue with its key and print."""
+    from kiosk.audit import AUDIT_FILE
+    from kiosk.errors import BawabaError, QueueError
+    from kiosk.technicians import Register, TechnicianAuthError, TechnicianError, read_pin
+
+    cfg = _config(args)
+    log = Path(args.audit_log) if args.audit_log else _db_path(args, cfg).with_name(AUDIT_FILE)
+    seen: dict[str, Any] = {"technician": args.technician, "record": args.id, "kind": None}
+    try:
+        if not args.technician:
+            raise TechnicianAuthError(
+                "no_technician", "--reveal needs --technician ID (or card UID) and that technician's PIN"
+            )
+        reg = (Register(args.register, audit_log=log) if args.register
+               else Register.from_config(cfg, audit_log=log))
+        tech = reg.verify(args.technician, read_pin(f"PIN for {args.technician}: "))
+    except TechnicianError as exc:
+        _audit(log, {**seen, "outcome": "refused", "reason": getattr(exc, "reason", str(exc))})
+        raise
+    seen["technician"] = tech.id
+    try:
+        with _open(args, require_key=True, cfg=cfg) as q:  # the key is read only now
+            info = q.get(args.id)
+            if info is None:
+                raise QueueError(f"no such record: {args.id}")
+            seen["kind"] = info.kind
+            payload = q.read_payload(args.id)
+    except BawabaError as exc:
+        _audit(log, {**seen, "outcome": "refused", "reason": str(exc)})
+        raise
+    _audit(log, {**seen, "outcome": "ok"})  # before anything is shown; failure stops it
+    _print_record(args, info, payload, True)
+    return 0
+
+
+def _audit(log: Path, fields: dict[str, Any]) -> None:
+    from kiosk import audit
+    from kiosk.errors import QueueError
+
+    try:
+        audit.append(log, "queue.reveal", fields)
+    except OSError as exc:
+        raise QueueError(f"cannot write the audit log {log} ({exc.strerror}); nothing revealed") from None
+
+
+def _print_record(args: argparse.Namespace, info: Any, shown: Any, revealed: bool) -> None:
+    data = {**info.as_dict(), "payload": shown, "revealed": revealed}
     lines = [f"{k:16} {v}" for k, v in info.as_dict().items()]
     lines.append("payload          " + json.dumps(shown, ensure_ascii=False))
     _emit(args, data, lines)
-    return 0
 
 
 def _masked(value: Any) -> Any:
@@ -161,10 +212,22 @@ def _masked(value: Any) -> Any:
 
 
 def _retry(args: argparse.Namespace) -> int:
+    """Retry the dead or waiting ones of the ids given; name each id that is not retried."""
+    ids = list(dict.fromkeys(args.id))
     with _open(args) as q:
-        n = q.retry(args.id)
-    _emit(args, {"retried": n}, [f"{n} record(s) set to pending"])
-    return 0 if n else 1
+        infos = {i: q.get(i) for i in ids}
+        unknown = [i for i in ids if infos[i] is None]
+        stuck = {i: info.status.value for i, info in infos.items()
+                 if info is not None and info.status.value not in ("dead", "pending")}
+        wanted = [i for i in ids if infos[i] is not None and i not in stuck]
+        n = q.retry(wanted) if wanted else 0
+    for i in unknown:
+        sys.stderr.write(f"no such record: {i}\n")
+    for i, status in stuck.items():
+        sys.stderr.write(f"not retried: {i} is {status} (only dead or pending records are)\n")
+    _emit(args, {"retried": n, "unknown": unknown, "not_retried": list(stuck)},
+          [f"{n} record(s) set to pending"])
+    return 0 if n and not unknown and not stuck else 1
 
 
 def _prune(args: argparse.Namespace) -> int:

@@ -1,30 +1,43 @@
-"""`bawaba queue ...`: output, masking, the audited reveal, retry/dead/prune."""
+"""`bawaba queue ...`: output, masking, the PIN-checked audited reveal, retry/dead/prune,
+argument checks, alarms."""
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import sqlite3
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kiosk import technicians
 from kiosk.errors import QueueError
 from kiosk.offline_queue import cli
 from kiosk.offline_queue.queue import OfflineQueue
+from kiosk.offline_queue.views import QueueViews
+from kiosk.technicians import Register, TechnicianAuthError
 
 from .conftest import KEY, KEY_HEX
 
 NAME, NID = "Fatimah Al-Harbi", "1122334455"
+TECH, PIN, CARD = "T-0042", "482913", "04A2B3C4"
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], stdin: str = "") -> int:
+    """Drive the CLI in-process; ``stdin`` is what a script would pipe in (the PIN)."""
     parser = argparse.ArgumentParser(prog="bawaba")
     sub = parser.add_subparsers(dest="command")
     cli.register(sub)
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    old, sys.stdin = sys.stdin, io.StringIO(stdin)
+    try:
+        return int(args.func(args) or 0)
+    finally:
+        sys.stdin = old
 
 
 @pytest.fixture
@@ -67,21 +80,79 @@ def test_list_and_show_never_print_personal_data(filled: dict[str, str], db_path
     assert NAME not in out and NID not in out
 
 
-def test_reveal_needs_a_technician_and_is_audited(
-    filled: dict[str, str], db_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def register(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A technician register with T-0042 (card 04A2B3C4) enrolled; cheap scrypt for speed."""
+    monkeypatch.setattr(technicians, "SCRYPT_N", 2**4)
+    path = tmp_path / "technicians.json"
+    Register(path, audit_log=tmp_path / "enrol-audit.log").enrol(TECH, "Khalid", PIN, card_uid=CARD)
+    return path
+
+
+def reveal(record: str, db_path: Path, register: Path, *extra: str, stdin: str = "") -> int:
+    return run(["queue", "show", record, "--db", str(db_path), "--register", str(register),
+                "--reveal", *extra], stdin=stdin)
+
+
+def audit_entries(db_path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in db_path.with_name("audit.log").read_text().splitlines()]
+
+
+def test_reveal_with_the_technicians_pin_prints_and_is_audited(
+    filled: dict[str, str], db_path: Path, register: Path, capsys: Any
 ) -> None:
-    audit = db_path.with_name("audit.log")
-    with pytest.raises(QueueError, match="BAWABA_TECHNICIAN"):
-        run(["queue", "show", filled["pending"], "--db", str(db_path), "--reveal"])
-    assert NID not in capsys.readouterr().out and not audit.exists()
-    monkeypatch.setenv("BAWABA_TECHNICIAN", "tech-0042")
-    assert run(["queue", "show", filled["pending"], "--db", str(db_path), "--reveal", "--json"]) == 0
+    assert reveal(filled["pending"], db_path, register, "--technician", TECH, "--json",
+                  stdin=PIN + "\n") == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["payload"] == {"name": NAME, "nid": NID} and shown["revealed"]
-    entry = json.loads(audit.read_text().splitlines()[-1])
-    assert entry["event"] == "queue.reveal" and entry["technician"] == "tech-0042"
-    assert entry["record"] == filled["pending"] and NID not in audit.read_text()
+    verify, entry = audit_entries(db_path)[-2:]
+    assert verify["event"] == "technician.verify" and verify["outcome"] == "ok"
+    assert entry["event"] == "queue.reveal" and entry["outcome"] == "ok"
+    assert (entry["technician"], entry["record"], entry["kind"]) == (TECH, filled["pending"], "tx.renewal")
+    audit = db_path.with_name("audit.log")
+    assert NID not in audit.read_text() and NAME not in audit.read_text() and PIN not in audit.read_text()
     assert stat.S_IMODE(audit.stat().st_mode) == 0o600
+    # the card UID logs in as the same technician
+    assert reveal(filled["pending"], db_path, register, "--technician", "04:a2:b3:c4",
+                  stdin=PIN + "\n") == 0
+    assert NID in capsys.readouterr().out
+    assert audit_entries(db_path)[-1]["technician"] == TECH
+
+
+@pytest.mark.parametrize("login", [
+    pytest.param(["--technician", TECH], id="wrong-pin"),
+    pytest.param(["--technician", "T-9999"], id="unknown-technician"),
+    pytest.param([], id="no-technician"),
+])
+def test_reveal_without_a_valid_login_prints_nothing_and_is_audited(
+    filled: dict[str, str], db_path: Path, register: Path, capsys: Any,
+    monkeypatch: pytest.MonkeyPatch, login: list[str],
+) -> None:
+    monkeypatch.setenv("BAWABA_TECHNICIAN", TECH)  # the old gate: no longer lets anyone in
+    with pytest.raises(TechnicianAuthError):
+        reveal(filled["pending"], db_path, register, *login, stdin="000000\n")
+    out = capsys.readouterr()
+    assert NID not in out.out + out.err and NAME not in out.out + out.err
+    entry = audit_entries(db_path)[-1]
+    assert entry["event"] == "queue.reveal" and entry["outcome"] == "refused"
+    assert entry["record"] == filled["pending"] and entry["reason"]
+    assert "000000" not in db_path.with_name("audit.log").read_text()
+
+
+def test_reveal_without_a_pin_on_stdin_is_refused(
+    filled: dict[str, str], db_path: Path, register: Path, capsys: Any
+) -> None:
+    with pytest.raises(TechnicianAuthError, match="no PIN"):
+        reveal(filled["pending"], db_path, register, "--technician", TECH, stdin="")
+    assert NID not in capsys.readouterr().out
+    assert audit_entries(db_path)[-1]["outcome"] == "refused"
+
+
+def test_reveal_help_no_longer_mentions_the_environment_gate(capsys: Any) -> None:
+    with pytest.raises(SystemExit):
+        run(["queue", "show", "--help"])
+    out = capsys.readouterr().out
+    assert "BAWABA_TECHNICIAN" not in out and "--technician" in out
 
 
 def test_dead_retry_prune(filled: dict[str, str], db_path: Path, capsys: Any) -> None:
@@ -90,6 +161,7 @@ def test_dead_retry_prune(filled: dict[str, str], db_path: Path, capsys: Any) ->
     assert filled["dead"] in out and "unknown service" in out and filled["pending"] not in out
     assert run(["queue", "retry", filled["dead"], "--db", str(db_path)]) == 0
     assert run(["queue", "retry", "no-such-id", "--db", str(db_path)]) == 1
+    assert "no such record: no-such-id" in capsys.readouterr().err
     assert run(["queue", "prune", "--db", str(db_path), "--json"]) == 0
     capsys.readouterr()
     run(["queue", "stats", "--db", str(db_path), "--json"])
@@ -117,3 +189,37 @@ def test_show_without_the_key_prints_metadata_only(filled: dict[str, str], db_pa
     assert run(["queue", "show", filled["pending"], "--db", str(db_path), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["id"] == filled["pending"] and "key is not readable" in shown["payload"]
+
+
+def test_retry_names_each_unknown_id(filled: dict[str, str], db_path: Path, capsys: Any) -> None:
+    assert run(["queue", "retry", "nope-1", filled["dead"], "nope-2", "--db", str(db_path)]) == 1
+    out = capsys.readouterr()
+    assert out.err.splitlines() == ["no such record: nope-1", "no such record: nope-2"]
+    assert "1 record(s) set to pending" in out.out  # the known one is still retried
+    run(["queue", "stats", "--db", str(db_path), "--json"])
+    assert json.loads(capsys.readouterr().out)["dead"] == 0
+
+
+@pytest.mark.parametrize("action", ["list", "dead"])
+@pytest.mark.parametrize("limit", ["-5", "0", "ten"])
+def test_limit_must_be_a_positive_integer(
+    filled: dict[str, str], db_path: Path, capsys: Any, action: str, limit: str
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run(["queue", action, "--db", str(db_path), "--limit", limit])
+    assert exc.value.code == 2 and "positive" in capsys.readouterr().err
+
+
+def test_an_alarm_raised_while_the_cli_runs_is_printed(
+    filled: dict[str, str], db_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def corrupt_read(self: Any, *args: Any, **kwargs: Any) -> Any:
+        err = sqlite3.DatabaseError("database disk image is malformed")
+        err.sqlite_errorcode = 11  # type: ignore[attr-defined]  # SQLITE_CORRUPT
+        raise self._translate(err)
+
+    monkeypatch.setattr(QueueViews, "list_records", corrupt_read)
+    with pytest.raises(QueueError):
+        run(["queue", "list", "--db", str(db_path)])
+    err = capsys.readouterr().err
+    assert "alarm" in err and "queue database corrupt while running" in err
