@@ -25,7 +25,7 @@ COMMAND_MODULES = (
     "kiosk.devices.cli",          # devices list|test|simulate
     "kiosk.devices.barcode.cli",  # barcode
     "kiosk.offline_queue.cli",    # queue
-    "kiosk.technicians",          # technician add|list|deactivate
+    "kiosk.technicians_cli",      # technician add|list|deactivate
     "sync.cli",                   # sync, central
     "egate.mrz.cli",              # mrz
     "egate.chip.cli",             # chip

@@ -10,19 +10,17 @@ of consecutive wrong PINs: :data:`MAX_FAILURES` of them lock the account for
 Every enrolment, login attempt, lock and deactivation goes to the audit log
 (:func:`kiosk.audit.append`), never the PIN or its hash.
 
-Also the `bawaba technician add|list|deactivate` commands (docs/technicians.md).  Importing
-this module does no I/O and loads no crypto library, so `bawaba --help` stays fast.
+The `bawaba technician add|list|deactivate` commands are in :mod:`kiosk.technicians_cli`
+(docs/technicians.md).  Importing this module does no I/O and loads no crypto library.
 """
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import hmac
 import json
 import os
 import re
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -80,7 +78,7 @@ class Technician:
         """Plain data for JSON output, times as UTC ISO strings."""
         data = asdict(self)
         for key in ("created_at", "locked_until"):
-            data[key] = _iso(data[key]) if data[key] is not None else None
+            data[key] = iso_time(data[key]) if data[key] is not None else None
         return data
 
 
@@ -171,7 +169,9 @@ class Register:
             entry = _find(entries, who)
             if entry is None:
                 _derive(pin, bytes(SALT_BYTES), SCRYPT_N, SCRYPT_R, SCRYPT_P)
-                raise self._refused(now, {"who": who}, "unknown",
+                # A PIN typed into the id field must not end up in the audit log.
+                shown = "(only digits: not recorded)" if _PIN.fullmatch(who.translate(_DIGITS)) else who
+                raise self._refused(now, {"who": shown}, "unknown",
                                     f"no technician {who!r} in the register {self.path}")
             tid = entry["id"]
             seen = {"technician": tid, "via": "id" if tid.casefold() == who.casefold() else "card"}
@@ -181,7 +181,7 @@ class Register:
             if entry["locked_until"] is not None:
                 until = float(entry["locked_until"])
                 raise self._refused(now, seen, "locked", f"technician {tid} is locked after "
-                                    f"{MAX_FAILURES} wrong PINs until {_iso(until)} "
+                                    f"{MAX_FAILURES} wrong PINs until {iso_time(until)} "
                                     f"(in {(until - now) / 60:.0f} min)")
             ok = _check(entry["pin"], pin)
             if not entry["active"]:
@@ -203,7 +203,7 @@ class Register:
             exc = self._refused(now, {**seen, "failures": failures}, "wrong_pin", f"wrong PIN for "
                                 f"{tid}; the account is now locked for {LOCKOUT_S // 60} minutes")
             self._audit("technician.lock", {
-                "technician": tid, "until": _iso(now + LOCKOUT_S), "failures": failures}, now)
+                "technician": tid, "until": iso_time(now + LOCKOUT_S), "failures": failures}, now)
             raise exc
 
     def _refused(self, now: float, fields: dict[str, Any], reason: str, message: str) -> TechnicianAuthError:
@@ -338,99 +338,6 @@ def _check(stored: dict[str, Any], pin: str) -> bool:
     return hmac.compare_digest(_derive(pin, salt, n, r, p), expected)
 
 
-def _iso(t: float) -> str:
+def iso_time(t: float) -> str:
+    """A Unix time as UTC ISO 8601 text, to the second."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
-# -- `bawaba technician ...` ------------------------------------------------------------------
-
-
-def _stdin_is_tty() -> bool:
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def read_pin(prompt: str = "PIN: ", confirm: bool = False) -> str:
-    """The PIN: asked with getpass on a terminal (twice if ``confirm``), else one stdin line."""
-    if _stdin_is_tty():
-        import getpass
-
-        pin = getpass.getpass(prompt)
-        if confirm and getpass.getpass("PIN again: ") != pin:
-            raise TechnicianError("the two PINs do not match")
-    else:
-        pin = sys.stdin.readline().strip()
-    if not pin:
-        raise TechnicianAuthError("no_pin", "no PIN given (type it at the prompt, or pipe one line on stdin)")
-    return pin
-
-
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add `technician` and its actions to the `bawaba` parser."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--register", help="technician register (default: technicians.json in "
-                        "the profile's data_dir)")
-    common.add_argument("--profile", help="site profile TOML (default: built-in defaults)")
-    common.add_argument("--audit-log", help="audit log file (default: audit.log beside the register)")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
-    tech = sub.add_parser("technician", help="enrol and manage the technicians who may log in")
-    tsub = tech.add_subparsers(dest="technician_command", metavar="ACTION")
-    tsub.required = True
-    add = tsub.add_parser("add", parents=[common], help="enrol a technician (PIN asked twice on a "
-                          "terminal, else one line of stdin)")
-    add.add_argument("id", help="technician id, e.g. T-0042")
-    add.add_argument("--name", required=True)
-    add.add_argument("--card", metavar="UID", help="card UID in hex, for the card + PIN login")
-    add.set_defaults(func=_add)
-    tsub.add_parser("list", parents=[common], help="enrolled technicians (never PINs or hashes)") \
-        .set_defaults(func=_list)
-    off = tsub.add_parser("deactivate", parents=[common], help="stop a technician logging in")
-    off.add_argument("id")
-    off.set_defaults(func=_deactivate)
-
-
-def _open(args: argparse.Namespace) -> Register:
-    if args.register:
-        return Register(args.register, audit_log=args.audit_log)
-    from kiosk.config import load_config
-
-    cfg = load_config(args.profile) if args.profile else load_config()
-    return Register.from_config(cfg, audit_log=args.audit_log)
-
-
-def _emit(args: argparse.Namespace, data: Any, lines: list[str]) -> None:
-    if args.json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    else:
-        sys.stdout.write("".join(line + "\n" for line in lines))
-
-
-def _add(args: argparse.Namespace) -> int:
-    reg = _open(args)
-    pin = read_pin(f"PIN for {args.id}: ", confirm=True)
-    t = reg.enrol(args.id, args.name, pin, card_uid=args.card)
-    _emit(args, t.as_dict(), [f"enrolled {t.id} ({t.name})" + (f", card {t.card_uid}" if t.card_uid else "")])
-    return 0
-
-
-def _list(args: argparse.Namespace) -> int:
-    now, techs = time.time(), _open(args).technicians()
-
-    def state(t: Technician) -> str:
-        if not t.active:
-            return "deactivated"
-        return f"locked until {_iso(t.locked_until)}" if t.locked(now) and t.locked_until else "active"
-
-    _emit(args, [t.as_dict() for t in techs], [
-        f"{t.id:12} {state(t):11} card={t.card_uid or '-':20} since {_iso(t.created_at)[:10]}  {t.name}"
-        for t in techs
-    ])
-    return 0
-
-
-def _deactivate(args: argparse.Namespace) -> int:
-    t = _open(args).deactivate(args.id)
-    _emit(args, t.as_dict(), [f"{t.id} deactivated"])
-    return 0

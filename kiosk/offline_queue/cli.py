@@ -153,7 +153,8 @@ def _reveal(args: argparse.Namespace) -> int:
     """Log the technician in, audit, and only then open the queue with its key and print."""
     from kiosk.audit import AUDIT_FILE
     from kiosk.errors import BawabaError, QueueError
-    from kiosk.technicians import Register, TechnicianAuthError, TechnicianError, read_pin
+    from kiosk.technicians import Register, TechnicianAuthError, TechnicianError
+    from kiosk.technicians_cli import read_pin
 
     cfg = _config(args)
     log = Path(args.audit_log) if args.audit_log else _db_path(args, cfg).with_name(AUDIT_FILE)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kiosk import technicians
+from kiosk import technicians, technicians_cli
 from kiosk.technicians import Register, TechnicianAuthError, TechnicianError
 
 PIN, CARD = "482913", "04a2b3c4d5e680"
@@ -175,7 +175,7 @@ def test_the_cost_is_stored_with_each_hash(reg: Register, monkeypatch: pytest.Mo
 def run(argv: list[str], stdin: str = "") -> int:
     parser = argparse.ArgumentParser(prog="bawaba")
     sub = parser.add_subparsers(dest="command")
-    technicians.register(sub)
+    technicians_cli.register(sub)
     args = parser.parse_args(argv)
     old = sys.stdin
     sys.stdin = io.StringIO(stdin)
@@ -218,7 +218,7 @@ def test_cli_add_refuses_a_bad_pin_and_a_missing_one(tmp_path: Path) -> None:
 
 def test_cli_add_on_a_terminal_asks_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     answers = iter([PIN, "999999"])
-    monkeypatch.setattr(technicians, "_stdin_is_tty", lambda: True)
+    monkeypatch.setattr(technicians_cli, "_stdin_is_tty", lambda: True)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
     with pytest.raises(TechnicianError, match="do not match"):
         run(["technician", "add", "T-1", "--name", "A", "--register", str(tmp_path / "t.json")])
@@ -231,3 +231,13 @@ def test_cli_default_register_is_under_the_profile_data_dir(tmp_path: Path) -> N
                stdin=PIN + "\n") == 0
     assert (tmp_path / "data" / "technicians.json").exists()
     assert (tmp_path / "data" / "audit.log").exists()
+
+
+def test_a_pin_typed_as_the_technician_id_is_not_audited(reg: Register) -> None:
+    with pytest.raises(TechnicianAuthError, match="no technician"):
+        reg.verify("918273", "918273")  # PIN typed into both fields
+    with pytest.raises(TechnicianAuthError):
+        reg.verify("T-9999", PIN)
+    entries = audit_lines(reg)
+    assert "918273" not in reg.audit_log.read_text()
+    assert [e.get("who") for e in entries][-2:] == ["(only digits: not recorded)", "T-9999"]

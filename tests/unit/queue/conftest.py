@@ -31,7 +31,6 @@ class FakeClock:
 @pytest.fixture(autouse=True)
 def _no_env_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BAWABA_QUEUE_KEY", raising=False)
-    monkeypatch.delenv("BAWABA_TECHNICIAN", raising=False)
 
 
 @pytest.fixture
