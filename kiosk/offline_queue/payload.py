@@ -7,6 +7,7 @@ refused with :class:`BiometricDataRejected` before anything is written.
 
 from __future__ import annotations
 
+import enum
 import functools
 import math
 import re
@@ -79,17 +80,59 @@ _CLEAN_KEYS: set[str] = set()
 _CLEAN_KEYS_MAX = 4096
 
 
-def _check_keys(node: Mapping[Any, Any]) -> None:
+def _key_text(key: Any) -> str | None:
+    """The text orjson writes for a key that is not exactly a ``str`` (``None`` if not text):
+    a ``str`` subclass's own characters, whatever its methods say; an Enum member's value."""
+    if isinstance(key, str):
+        return str.__str__(key)  # an exact str copy: not the subclass's __str__ or lower()
+    if isinstance(key, enum.Enum):
+        return _key_text(key.value)
+    return None
+
+
+def _check_keys(node: dict[Any, Any]) -> None:
     for key in node:
-        if type(key) is not str:
+        text = key if type(key) is str else _key_text(key)
+        if text is None:
             continue
-        if _biometric_words(key):
+        if _biometric_words(text):
             raise BiometricDataRejected(
-                f"payload key {key!r} looks like biometric data "
-                f"({min(_biometric_words(key))}); biometric data never enters the queue"
+                f"payload key {text!r} looks like biometric data "
+                f"({min(_biometric_words(text))}); biometric data never enters the queue"
             )
-        if len(_CLEAN_KEYS) < _CLEAN_KEYS_MAX:
+        # Only exact strs are remembered.  A subclass key (a StrEnum member) skips this loop on
+        # a later payload only if it hashes and compares equal to a clean key, which for one
+        # that keeps str's __hash__ and __eq__ means it has the same characters: clean too.
+        if text is key and len(_CLEAN_KEYS) < _CLEAN_KEYS_MAX:
             _CLEAN_KEYS.add(key)
+
+
+_IMAGE_REFUSED = "payload holds an encoded image; images never enter the queue"
+
+
+def _check_other(value: Any, stack: list[Any]) -> None:
+    """A value of no exact JSON type, seen as orjson writes it: a subclass of str, dict, list
+    or tuple through its base type (orjson reads the object's storage, not its overridden
+    methods), an Enum member through its value.  orjson.Fragment (raw JSON) is refused: the
+    check cannot see inside it.  Anything else orjson refuses, or writes as a plain scalar."""
+    if isinstance(value, str):
+        if _is_image(str.__str__(value)):
+            raise BiometricDataRejected(_IMAGE_REFUSED)
+    elif isinstance(value, dict):
+        stack.append(dict(dict.items(value)))
+    elif isinstance(value, list):
+        stack.append(list.copy(value))
+    elif isinstance(value, tuple):
+        stack.append(tuple(tuple.__iter__(value)))
+    elif isinstance(value, enum.Enum):
+        stack.append([value.value])
+    elif isinstance(value, Mapping):  # orjson refuses these; check_no_biometrics may see one
+        stack.append(dict(value.items()))
+    elif isinstance(value, orjson.Fragment):
+        raise PayloadError(
+            "payload is not plain JSON: an orjson.Fragment (raw JSON the biometric check "
+            "cannot see into)"
+        )
 
 
 def check_no_biometrics(payload: Any) -> None:
@@ -100,12 +143,13 @@ def check_no_biometrics(payload: Any) -> None:
 
     An explicit stack rather than recursion, and exact type checks first (``isinstance``
     against the ``Mapping`` ABC costs more than the rest of the walk): this runs on every
-    enqueue (about 2 us for a typical transaction).
+    enqueue (about 2 us for a typical transaction).  Only exact dicts, lists and tuples go on
+    the stack; anything else is first made one by :func:`_check_other`.
     """
-    stack = [payload]
+    stack = [payload] if type(payload) is dict else [[payload]]
     while stack:
         node = stack.pop()
-        if type(node) is dict or isinstance(node, Mapping):
+        if type(node) is dict:
             if not _CLEAN_KEYS.issuperset(node):  # one C call when every key was seen before
                 _check_keys(node)
             values: Iterable[Any] = node.values()
@@ -115,18 +159,14 @@ def check_no_biometrics(payload: Any) -> None:
             t = type(value)
             if t is str:
                 if len(value) >= _IMAGE_MIN_CHARS and _is_image(value):
-                    raise BiometricDataRejected(
-                        "payload holds an encoded image; images never enter the queue"
-                    )
+                    raise BiometricDataRejected(_IMAGE_REFUSED)
             elif t is dict or t is list or t is tuple:
                 stack.append(value)
             elif t in _SCALARS:
                 if t is float and not math.isfinite(value):  # (orjson refuses float subclasses)
                     raise PayloadError(f"payload is not plain JSON: {value} is not a JSON number")
-            elif isinstance(value, (Mapping, list, tuple)):
-                stack.append(value)
-            elif isinstance(value, str) and _is_image(value):
-                raise BiometricDataRejected("payload holds an encoded image; images never enter the queue")
+            else:
+                _check_other(value, stack)
 
 
 def encode(payload: Mapping[str, Any]) -> bytes:
