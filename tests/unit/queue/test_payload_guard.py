@@ -1,6 +1,7 @@
-"""The biometric guard against the bypasses an audit found: keys that are ``str`` subclasses
-(a ``StrEnum`` member), and values orjson writes that the guard walked past (subclasses of
-str, dict and list whose methods hide their content, Enum members, raw JSON fragments)."""
+"""The biometric guard against the bypasses an audit found, and the ordinary payloads it must
+still let through: keys that are ``str`` subclasses (a ``StrEnum`` member), keys that join a
+biometric word to a data word with no separator ("faceimage"), and values orjson writes that
+the guard walked past (subclasses whose methods hide their content, Enum members, raw JSON)."""
 
 from __future__ import annotations
 
@@ -211,3 +212,44 @@ def test_raw_bytes_are_a_payload_error(open_queue: Any, make: Callable[[bytes], 
     with pytest.raises(PayloadError):
         q.enqueue("tx.renewal", {"attachment": make(JPEG)})
     assert q.stats()["pending"] == 0
+
+
+# -- 2. keys that join words with no separator --------------------------------------------------
+
+REFUSED_KEYS = [
+    # the audit's cases
+    "faceimage", "fingerprinttemplate", "portraitjpeg", "irisscan", "facetemplate", "photob64",
+    # case, qualifiers and more data words
+    "FACEIMAGE", "PortraitJPEG", "livefaceimage", "applicant_faceimage", "passportphoto",
+    "chipphoto", "profilephoto", "indexfinger", "palmvein", "fingervein", "rawface",
+    "b64photo", "facialfeatures", "faceembedding", "facetemplates", "dg2data", "wsqdata",
+    "irisdata", "signatureimage", "signature_png",
+    # a biometric word then a data word inside a longer word
+    "userfaceimage", "applicantsfacetemplate", "x" * 40 + "irisscan", "mycapturedphotob64",
+    # distinctive words inside a word or split across words
+    "userfingerprint", "thumbprint", "thumb_print", "voice_print", "bioMetricData",
+    "holder_portraits", "selfies", "retinascan", "livenessscore", "minutiaepoints",
+    # plurals
+    "photos", "irises", "fingers",
+]
+
+ORDINARY_KEYS = [
+    "surface", "interface", "typeface", "facebook_page", "photocopy_count", "irish_passport",
+    "palmer", "signature", "preface", "facility", "faculty", "facet", "faceplate",
+    "surface_data", "interfaceimage", "interface_image", "invoice", "invoice_data",
+    "invoiceimage", "voice", "voice_prompt", "thumbnail_url", "thumbs_up", "bldg2",
+    "news_quota", "newsquota", "photographer_name", "signature_hash", "signed_data",
+    "interpret_in_arabic", "receipt_template", "image_url", "scan_count", "data",
+    "surfacescan", "interfacefile", "typefacedata", "invoicecode", "voice_code", "telephotolens",
+    "facevalue", "photoshop", "fingertip", "palmsprings", "bldg2data", "thumb_url",
+]
+
+
+@pytest.mark.parametrize("key", REFUSED_KEYS)
+def test_joined_biometric_keys_are_refused(open_queue: Any, key: str) -> None:
+    _assert_refused(open_queue(), {"person": {key: "x"}})
+
+
+@pytest.mark.parametrize("key", ORDINARY_KEYS)
+def test_ordinary_words_are_not_biometric(open_queue: Any, key: str) -> None:
+    _assert_stored(open_queue(), {key: "x", "more": {key: 1}})
