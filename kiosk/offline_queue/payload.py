@@ -1,17 +1,27 @@
 """Payload encoding (JSON, never pickle) and the guard that keeps biometric data out.
 
-Biometric data never enters the queue: a payload whose keys look biometric (fingerprint,
-face, iris, photo, minutiae, DG2/DG3/DG4, ...) or whose strings hold an encoded image is
-refused with :class:`BiometricDataRejected` before anything is written.
+Biometric data never enters the queue: a payload is refused with
+:class:`BiometricDataRejected` before anything is written if a key looks biometric
+(fingerprint, face, iris, photo, minutiae, DG2/DG3/DG4, ..., also joined to a data word with
+no separator: "faceimage", "irisscan"), or if a long value holds an image (JPEG, PNG, JPEG
+2000, WSQ, BMP) or an ISO/IEC 19794 biometric record: a string of it in base64 (standard or
+URL-safe, bare or in a data: URL), hex, ``str(bytes)`` or ``str(list)`` form, or a list of its
+byte values.  Keys and values are checked as orjson writes them: a ``StrEnum`` key as its
+text, a subclass of str, dict or list through its base type, an Enum member as its value.
+
+The guard catches slips, not a caller set on hiding data: bytes under a neutral key in an
+encoding it does not read (compressed, encrypted, split across short strings) pass.
 """
 
 from __future__ import annotations
 
+import binascii
+import codecs
 import enum
 import functools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -100,9 +110,24 @@ _BIO_HINT = re.compile("|".join(_BIO_WORDS))
 _SIGNATURE_IMAGE = re.compile("signatures?(?:{})".format("|".join(_IMAGE_WORDS)))
 # A key holds one of these, separators removed, if any rule above can refuse it.
 _ANY_HINT = re.compile(f"{_DISTINCTIVE.pattern}|{_BIO_HINT.pattern}|signature")
-# Base64 openings of JPEG, PNG, JPEG 2000 (codestream and file), WSQ and BMP images.
-_IMAGE_B64 = ("/9j/", "iVBORw0KGgo", "/0//UQ", "AAAADGpQ", "/6D/", "Qk0")
+# Openings of the images refused (BMP's "BM" is too short alone: see _is_image_bytes), and of
+# the ISO/IEC 19794 biometric records that hold minutiae or a finger, face or iris image.
+_IMAGE_MAGIC = (
+    b"\xff\xd8\xff",  # JPEG
+    b"\x89PNG\r\n\x1a\n",  # PNG
+    b"\xff\x4f\xff\x51",  # JPEG 2000 codestream
+    b"\x00\x00\x00\x0cjP  \r\n\x87\n",  # JPEG 2000 file (JP2)
+    b"\xff\xa0\xff",  # WSQ (fingerprint)
+    b"FMR\x00", b"FIR\x00", b"FAC\x00", b"IIR\x00",  # ISO/IEC 19794-2, -4, -5, -6
+)
+# Only a value this long is looked at (a string's characters, a list's items): an image is
+# longer, and ordinary payloads' short strings and lists pay nothing for the check.
 _IMAGE_MIN_CHARS = 256
+_IMAGE_MIN_ITEMS = 256
+_IMAGE_REFUSED = "payload holds an encoded image; images never enter the queue"
+_BASE64_HEAD = re.compile(r"[A-Za-z0-9+/_-]{24}")  # standard or URL-safe
+_HEX_HEAD = re.compile(r"(?:0[xX])?((?:[0-9a-fA-F]{2}[ :]?){16})")
+_DECIMALS = re.compile(r"\[?\s*(-?\d{1,3}(?:\s*,\s*-?\d{1,3}){7,15})(?=\s*[,\]])")
 _SCALARS = frozenset({int, float, bool, type(None)})
 
 
@@ -148,22 +173,74 @@ def _biometric_match(key: str) -> str:
         if hit:
             return hit.group()
         start += len(word)
-    hit = _SIGNATURE_IMAGE.search(joined)
-    for word in words:
-        hit = hit or _BIO_THEN_DATA.search(word)
-    if hit:
-        return hit.group()
+    for hit in (_SIGNATURE_IMAGE.search(joined), *map(_BIO_THEN_DATA.search, words)):
+        if hit:
+            return hit.group()
     for word in [*words, joined] if len(words) > 1 else words:
         if _BIO_HINT.search(word) and _is_compound(word):
             return word
     return ""
 
 
+def _is_image_bytes(head: bytes) -> bool:
+    """Whether bytes open like an image: _IMAGE_MAGIC, or a BMP ("BM", a size, zero bytes)."""
+    return head.startswith(_IMAGE_MAGIC) or (head[:2] == b"BM" and head[6:10] == bytes(4))
+
+
+def _bytes_of(values: Sequence[Any]) -> bytes:
+    """The bytes that byte values stand for, unsigned (0..255) or signed (-128..127, as a Java
+    byte[]); b"" if they are not byte values."""
+    try:
+        return bytes(values)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return bytes([v + 256 if -128 <= v < 0 else v for v in values])
+    except (TypeError, ValueError):
+        return b""
+
+
+def _decoded_heads(head: str) -> list[bytes]:
+    """The first bytes a string opening with ``head`` (96 characters) stands for, in each
+    encoding a slip produces: base64 (standard or URL-safe), hex (either case, "0x", spaced
+    or with colons), ``str(some_bytes)`` and ``str(list(some_bytes))``."""
+    heads = []
+    if _BASE64_HEAD.match(head):
+        heads.append(binascii.a2b_base64(head[:24].replace("-", "+").replace("_", "/")))
+    hexa = _HEX_HEAD.match(head)
+    if hexa:
+        heads.append(bytes.fromhex(hexa[1].replace(":", " ")))
+    if head.startswith(("b'", 'b"', "\\x")):
+        body = head[2:] if head[0] == "b" else head
+        cut = body.rfind("\\", len(body) - 3)  # not half an escape
+        try:
+            heads.append(codecs.escape_decode(body[:cut] if cut >= 0 else body)[0])
+        except ValueError:
+            pass
+    decimals = _DECIMALS.match(head)
+    if decimals:
+        heads.append(_bytes_of([int(v) for v in decimals[1].split(",")]))
+    return heads
+
+
 def _is_image(text: str) -> bool:
+    """Whether a long string holds an image (or a biometric record): see _decoded_heads; in a
+    data: URL too, and any data:image/ URL is one."""
     if len(text) < _IMAGE_MIN_CHARS:
         return False
-    body = text.split(",", 1)[1] if text.startswith("data:") else text
-    return body.lstrip().startswith(_IMAGE_B64)
+    start = len(text) - len(text.lstrip()) if text[:1].isspace() else 0
+    if text.startswith("data:", start):
+        if text.startswith("image/", start + 5):
+            return True
+        start = text.find(",", start, start + 256) + 1
+        if not start:
+            return False
+    return any(map(_is_image_bytes, _decoded_heads(text[start : start + 96])))
+
+
+def _is_image_list(items: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether a list of at least _IMAGE_MIN_ITEMS items holds an image as byte values."""
+    return _is_image_bytes(_bytes_of(items[:16]))
 
 
 #: Keys already found free of biometric words (payloads repeat the same few dozen keys).
@@ -199,9 +276,6 @@ def _check_keys(node: dict[Any, Any]) -> None:
             _CLEAN_KEYS.add(key)
 
 
-_IMAGE_REFUSED = "payload holds an encoded image; images never enter the queue"
-
-
 def _check_other(value: Any, stack: list[Any]) -> None:
     """A value of no exact JSON type, seen as orjson writes it: a subclass of str, dict, list
     or tuple through its base type (orjson reads the object's storage, not its overridden
@@ -229,7 +303,7 @@ def _check_other(value: Any, stack: list[Any]) -> None:
 
 def check_no_biometrics(payload: Any) -> None:
     """Raise BiometricDataRejected if a (JSON-serialisable) payload has a biometric-looking
-    key at any depth or a string holding an encoded image; PayloadError for a NaN or
+    key at any depth or a long string or list holding an image; PayloadError for a NaN or
     infinite number (orjson would write it as null, so the walk that sees every value
     checks it here rather than a second encoding).
 
@@ -238,7 +312,7 @@ def check_no_biometrics(payload: Any) -> None:
     enqueue (about 2 us for a typical transaction).  Only exact dicts, lists and tuples go on
     the stack; anything else is first made one by :func:`_check_other`.
     """
-    stack = [payload] if type(payload) is dict else [[payload]]
+    stack: list[Any] = [payload] if type(payload) is dict else [[payload]]
     while stack:
         node = stack.pop()
         if type(node) is dict:
@@ -246,6 +320,8 @@ def check_no_biometrics(payload: Any) -> None:
                 _check_keys(node)
             values: Iterable[Any] = node.values()
         else:
+            if len(node) >= _IMAGE_MIN_ITEMS and _is_image_list(node):
+                raise BiometricDataRejected(_IMAGE_REFUSED)
             values = node
         for value in values:
             t = type(value)

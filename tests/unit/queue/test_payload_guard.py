@@ -1,7 +1,9 @@
 """The biometric guard against the bypasses an audit found, and the ordinary payloads it must
 still let through: keys that are ``str`` subclasses (a ``StrEnum`` member), keys that join a
-biometric word to a data word with no separator ("faceimage"), and values orjson writes that
-the guard walked past (subclasses whose methods hide their content, Enum members, raw JSON)."""
+biometric word to a data word with no separator ("faceimage"), images in other encodings than
+standard base64 (hex, URL-safe base64, a list of byte values, ...), and values orjson writes
+that the guard walked past (subclasses whose methods hide their content, Enum members, raw
+JSON)."""
 
 from __future__ import annotations
 
@@ -253,3 +255,117 @@ def test_joined_biometric_keys_are_refused(open_queue: Any, key: str) -> None:
 @pytest.mark.parametrize("key", ORDINARY_KEYS)
 def test_ordinary_words_are_not_biometric(open_queue: Any, key: str) -> None:
     _assert_stored(open_queue(), {key: "x", "more": {key: 1}})
+
+
+# -- 3. images in other encodings ---------------------------------------------------------------
+
+
+# A WSQ file opens with SOI (FFA0) then a marker; an ISO/IEC 19794-2 minutiae record with
+# "FMR\0" and its version (no image, but a fingerprint all the same).
+_REST = random.Random(7).randbytes(1200)
+IMAGES = {
+    "jpeg": JPEG,
+    "png": _pillow("PNG"),
+    "jp2-file": _pillow("JPEG2000"),
+    "j2k-codestream": _pillow("JPEG2000", no_jp2=True),
+    "wsq": b"\xff\xa0\xff\xa8\x00\x1aNIST_COM 8\nPIX_WIDTH 500\n" + _REST,
+    "minutiae-record": b"FMR\x00 20\x00\x00\x00\x04\xb0" + _REST,
+    # the low byte of a BMP's size decides the third base64 character: all four kinds
+    "bmp-size-36": _pillow("BMP", 16),
+    "bmp-size-76": _pillow("BMP", 8),
+    "bmp-size-a2": _pillow("BMP", 9),
+    "bmp-size-c6": _pillow("BMP", 12),
+}
+assert [IMAGES[f"bmp-size-{b}"][2] for b in ("36", "76", "a2", "c6")] == [0x36, 0x76, 0xA2, 0xC6]
+
+ENCODINGS: dict[str, Callable[[bytes], Any]] = {
+    "base64": lambda b: base64.b64encode(b).decode(),
+    "base64-mime-lines": lambda b: base64.encodebytes(b).decode(),
+    "base64-url": lambda b: base64.urlsafe_b64encode(b).decode(),
+    "base64-url-unpadded": lambda b: base64.urlsafe_b64encode(b).decode().rstrip("="),
+    "data-url-image": lambda b: "data:image/x;base64," + base64.b64encode(b).decode(),
+    "data-url-octets": lambda b: "data:application/octet-stream;base64," + base64.b64encode(b).decode(),
+    "leading-space": lambda b: "\n  " + base64.b64encode(b).decode(),
+    "hex": lambda b: b.hex(),
+    "HEX": lambda b: b.hex().upper(),
+    "hex-0x": lambda b: "0x" + b.hex(),
+    "hex-spaced": lambda b: b.hex(" "),
+    "hex-colons": lambda b: b.hex(":").upper(),
+    "bytes-repr": str,  # str(data): the classic slip
+    "int-list": list,
+    "int-tuple": tuple,
+    "signed-int-list": lambda b: [x - 256 if x > 127 else x for x in b],  # a Java byte[]
+    "int-list-in-a-string": lambda b: str(list(b)),
+}
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("kind", IMAGES)
+def test_encoded_images_are_refused(open_queue: Any, kind: str, encoding: str) -> None:
+    value = ENCODINGS[encoding](IMAGES[kind])
+    _assert_refused(open_queue(), {"doc": {"attachment": value}})
+
+
+@pytest.mark.parametrize("magic", [b"FIR\x00", b"FAC\x00", b"IIR\x00"], ids=["finger", "face", "iris"])
+@pytest.mark.parametrize("encoding", ["base64", "hex", "int-list"])
+def test_iso_19794_image_records_are_refused(open_queue: Any, magic: bytes, encoding: str) -> None:
+    record = magic + b"010\x00" + _REST
+    _assert_refused(open_queue(), {"attachment": ENCODINGS[encoding](record)})
+
+
+def test_any_data_image_url_is_refused(open_queue: Any) -> None:
+    webp = base64.b64encode(b"RIFF\x00\x10\x00\x00WEBPVP8 " + _REST).decode()
+    _assert_refused(open_queue(), {"avatar": "data:image/webp;base64," + webp})
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png"])
+def test_image_in_a_list_of_values_is_refused(open_queue: Any, kind: str) -> None:
+    chunks = [{"n": 1, "v": list(IMAGES[kind])}]
+    _assert_refused(open_queue(), {"parts": chunks})
+
+
+LONG = 300
+ORDINARY_VALUES = {
+    "prose": "The customer asked about the renewal fee and the delivery options. " * 5,
+    "arabic": "طلب تجديد جواز السفر مع التوصيل إلى الفرع " * 8,
+    "hex-digests": "".join(f"{i:064x}" for i in range(1, 6)),
+    "base64-of-text": base64.b64encode(b"hello world, " * 30).decode(),
+    "base64-bmw": base64.b64encode(b"BMW 320i, plate ABC 123, " * 12).decode(),  # "Qk1X..."
+    "hex-bm-text": (b"BMW 320i " * 40).hex(),
+    "counts": list(range(LONG)),
+    "starts-255": [255, 0] + [7] * LONG,
+    "floats": [0.5] * LONG,
+    "words": ["face"] * LONG,
+    "big-ints": [1_000_000 + i for i in range(LONG)],
+    "short-jpeg-hex": JPEG[:100].hex(),  # 200 characters: below the threshold
+    "short-jpeg-list": list(JPEG[:200]),
+    "short-jpeg-b64": base64.urlsafe_b64encode(JPEG[:120]).decode(),
+    "bytes-repr-of-text": str(b"plain ascii bytes " * 20),
+    "numbers-in-a-string": ", ".join(map(str, range(LONG))),
+    "data-url-text": "data:text/plain;base64," + base64.b64encode(b"a receipt line\n" * 30).decode(),
+}
+
+
+@pytest.mark.parametrize("name", ORDINARY_VALUES)
+def test_ordinary_long_values_pass(open_queue: Any, name: str) -> None:
+    payload = {"note": ORDINARY_VALUES[name]}
+    _assert_stored(open_queue(), payload, orjson.loads(orjson.dumps(payload)))
+
+
+class Bytes(enum.Enum):
+    JPEG = tuple(JPEG)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"x": Bytes.JPEG}, {"x": HidingList(IMAGES["png"])}, {"x": tuple(IMAGES["wsq"])}],
+    ids=["enum-ints", "list-subclass-ints", "tuple-ints"],
+)
+def test_byte_lists_behind_enums_and_subclasses_are_refused(open_queue: Any, payload: Any) -> None:
+    _assert_refused(open_queue(), payload)
+
+
+def test_check_no_biometrics_sees_joined_keys_and_byte_lists() -> None:
+    for value in ([{"faceimage": 1}], list(IMAGES["png"]), JPEG.hex()):
+        with pytest.raises(BiometricDataRejected):
+            check_no_biometrics(value)
