@@ -4,6 +4,7 @@ argument checks, alarms."""
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import json
 import sqlite3
@@ -14,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from kiosk import technicians
+from kiosk import audit, technicians
 from kiosk.errors import QueueError
-from kiosk.offline_queue import cli
+from kiosk.offline_queue import cli, crypto
 from kiosk.offline_queue.queue import OfflineQueue
 from kiosk.offline_queue.views import QueueViews
 from kiosk.technicians import Register, TechnicianAuthError
@@ -223,3 +224,30 @@ def test_an_alarm_raised_while_the_cli_runs_is_printed(
         run(["queue", "list", "--db", str(db_path)])
     err = capsys.readouterr().err
     assert "alarm" in err and "queue database corrupt while running" in err
+
+
+def test_reveal_prints_nothing_when_its_audit_entry_cannot_be_written(
+    filled: dict, db_path: Path, register: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = audit.append
+
+    def full(log: Any, event: str, fields: Any, *a: Any, **k: Any) -> None:
+        if event == "queue.reveal" and fields.get("outcome") == "ok":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(log, event, fields, *a, **k)
+
+    monkeypatch.setattr(audit, "append", full)
+    with pytest.raises(QueueError, match="audit"):
+        reveal(filled["pending"], db_path, register, "--technician", TECH, stdin=PIN + "\n")
+    assert NID not in capsys.readouterr().out
+
+
+def test_reveal_reads_no_key_before_the_pin_is_checked(
+    filled: dict, db_path: Path, register: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Any] = []
+    real = crypto.resolve_key
+    monkeypatch.setattr(crypto, "resolve_key", lambda *a, **k: calls.append(a) or real(*a, **k))
+    with pytest.raises(TechnicianAuthError):
+        reveal(filled["pending"], db_path, register, "--technician", TECH, stdin="000000\n")
+    assert calls == []

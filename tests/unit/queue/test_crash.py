@@ -41,7 +41,10 @@ def _run_and_kill(mode: str, db: Path, rng: random.Random) -> list[str]:
         if len(lines) >= stop_after or line.startswith("empty"):
             break
     proc.send_signal(signal.SIGKILL)
-    rest, _ = proc.communicate(timeout=30)
+    # Read the rest through the same text stream: communicate(timeout=...) reads the pipe
+    # itself and would skip lines already buffered here (undercounting what was printed).
+    rest = proc.stdout.read()
+    proc.wait(timeout=30)
     lines.extend(rest.splitlines())  # anything it printed before dying counts too
     assert proc.returncode in (-signal.SIGKILL, 0)
     return lines

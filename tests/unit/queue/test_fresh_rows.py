@@ -201,3 +201,12 @@ def test_records_from_before_a_clock_step_back_are_sent_at_once(open_queue: Any,
     after = q.enqueue("tx", {"n": 2})
     assert q.stats()["due"] == 2
     assert sorted(_claimed_ids(q)) == sorted([ahead, after])
+
+
+def test_enqueue_many_beside_a_lagging_writer(open_queue: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    q = open_queue()
+    early = [q.enqueue("tx.a", {"n": i}) for i in range(3)]
+    monkeypatch.setattr(q, "_ids", ids.IdMaker(clock_ns=lambda: time.time_ns() - 60_000_000_000))
+    batch = q.enqueue_many([("tx.c", {"n": i}) for i in range(3)])
+    assert min(batch) > max(early)
+    assert [r.id for r in q.claim(10)] == early + batch

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kiosk.errors import QueueError, QueueKeyError
-from kiosk.offline_queue import Status
+from kiosk.offline_queue import Status, crypto
 from kiosk.offline_queue.queue import OfflineQueue
 
 from .conftest import KEY, KEY_HEX
@@ -128,3 +128,29 @@ def test_a_second_opener_does_not_move_a_corrupt_database(open_queue: Any, db_pa
         assert db_path.exists() and not list(db_path.parent.glob("*.corrupt-*"))
     finally:
         holder.release()
+
+
+def test_kind_changed_on_disk_does_not_decrypt(open_queue: Any) -> None:
+    alarms: list[Any] = []
+    q = open_queue(on_alarm=alarms.append)
+    a, b = q.enqueue_many([("tx.a", {"who": "a"}), ("tx.b", {"who": "b"})])
+    q._conn.execute("UPDATE records SET kind = 'tx.b' WHERE id = ?", (a,))
+    assert [r.id for r in q.claim(10)] == [b]
+    assert q.get(a).status is Status.DEAD
+    assert {x.code for x in alarms} == {"queue_record_unreadable"}
+
+
+def test_group_readable_key_file_is_refused(db_path: Path) -> None:
+    OfflineQueue(db_path).close()
+    os.chmod(db_path.with_suffix(".key"), 0o640)
+    with pytest.raises(QueueKeyError, match="chmod 600"):
+        OfflineQueue(db_path)
+
+
+def test_create_key_file_never_replaces_an_existing_key(tmp_path: Path) -> None:
+    path = tmp_path / "queue.key"
+    path.write_text("old\n")
+    os.chmod(path, 0o600)
+    with pytest.raises(QueueKeyError, match="not overwritten"):
+        crypto.create_key_file(path)
+    assert path.read_text() == "old\n"

@@ -5,6 +5,7 @@ Every test that checks durability closes the queue and opens it again.
 
 from __future__ import annotations
 
+import random
 import threading
 from typing import Any
 
@@ -278,3 +279,54 @@ def test_numbers_quoted_in_an_error_are_not_stored_in_clear(open_queue: Any) -> 
     for number in ("1087654321", "966501234567", "12345678"):
         assert number not in stored
     assert "HTTP 422 invalid: national_id" in stored and "rejected passport A" in stored
+
+
+class _TopRng(random.Random):
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_failed_record_waits_its_growing_backoff(open_queue: Any, clock: Any) -> None:
+    q = open_queue(config=QueueSection(backoff_base_s=10.0, backoff_max_s=100.0), rng=_TopRng())
+    rid = q.enqueue("tx", {})
+    for wait in (10.0, 20.0, 40.0):
+        q.claim(1)
+        q.fail([rid], "HTTP 503")
+        assert q.get(rid).next_attempt_at.timestamp() == pytest.approx(clock.now + wait)
+        assert q.claim(1) == []
+        clock.advance(wait - 0.5)
+        assert q.claim(1) == []
+        clock.advance(0.5)
+        assert q.get(rid).status is Status.PENDING
+
+
+def test_retry_leaves_acked_and_in_flight_records_alone(open_queue: Any) -> None:
+    q = open_queue()
+    a, b, c = q.enqueue_many([("tx", {"i": i}) for i in range(3)])
+    q.claim(2)
+    q.ack([a])
+    assert q.retry([a, b]) == 0
+    assert (q.get(a).status, q.get(b).status) == (Status.ACKED, Status.IN_FLIGHT)
+    assert [r.id for r in q.claim(10)] == [c]
+
+
+def test_prune_keeps_dead_in_flight_and_retried_records(open_queue: Any, clock: Any) -> None:
+    q = open_queue(config=QueueSection(retention_h=1.0))
+    a, b, c = q.enqueue_many([("tx", {"i": i}) for i in range(3)])
+    q.claim(3)
+    q.dead_letter([a], "rejected")
+    q.fail([b], "HTTP 503", retry_after=10 * 3600)
+    clock.advance(2 * 3600)
+    assert q.prune() == {"pruned": 0, "expired": 0}
+    assert [q.get(r).status for r in (a, b, c)] == [Status.DEAD, Status.PENDING, Status.IN_FLIGHT]
+
+
+def test_a_record_due_earlier_is_claimed_first(open_queue: Any, clock: Any) -> None:
+    q = open_queue()
+    a = q.enqueue("tx", {})
+    q.claim(1)
+    q.fail([a], "HTTP 429", retry_after=30.0)
+    clock.advance(5.0)
+    b = q.enqueue("tx", {})
+    clock.advance(40.0)
+    assert [r.id for r in q.claim(1)] == [b]

@@ -120,3 +120,32 @@ def test_a_wal_that_cannot_be_grown_still_takes_the_record(
     monkeypatch.setattr(store, "presize_wal", broken)
     rid = q.enqueue("tx.a", {"n": 1})
     assert q.read_payload(rid) == {"n": 1}
+
+
+def test_wal_is_presized_to_exactly_the_checkpoint_size(open_queue: Any, db_path: Path) -> None:
+    q = open_queue()
+    q.enqueue("tx.a", {"n": 0})
+    page = q._read("PRAGMA page_size")[0][0]
+    frames = q._read("PRAGMA wal_autocheckpoint")[0][0]
+    assert Path(str(db_path) + "-wal").stat().st_size == 32 + frames * (page + 24)
+
+
+def test_a_full_disk_at_presize_keeps_frames_already_in_the_wal(
+    open_queue: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = open_queue()
+    other = open_queue()  # not the owner: writes without pre-sizing
+    first = other.enqueue("tx.a", {"n": 0})
+    wal = Path(str(db_path) + "-wal")
+    before = wal.stat().st_size
+    assert before > 0
+
+    def full(fd: int, data: bytes, offset: int) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store.os, "pwrite", full)
+    second = owner.enqueue("tx.a", {"n": 1})
+    monkeypatch.undo()
+    assert wal.stat().st_size >= before
+    assert owner.integrity_check() == ["ok"]
+    assert [r.id for r in owner.claim(10)] == [first, second]
