@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kiosk.durable_files import fsync_dir, write_all
+
 #: Default file name, in the kiosk's data_dir (or beside the queue given with ``--db``).
 AUDIT_FILE = "audit.log"
 
@@ -39,13 +41,8 @@ def append(path: str | Path, event: str, fields: Mapping[str, Any], now: float |
     is_new = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        data = (line + "\n").encode()
-        while data:
-            data = data[os.write(fd, data):]
-        os.fsync(fd)
+        write_all(fd, (line + "\n").encode())
     finally:
         os.close(fd)
     if is_new:
-        from kiosk.offline_queue.crypto import fsync_dir
-
         fsync_dir(path.parent)

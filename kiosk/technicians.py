@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import audit
+from kiosk.durable_files import write_whole
 from kiosk.errors import BawabaError
 
 #: scrypt cost of new PIN hashes (16 MiB, ~70 ms on the dev VM; well under a second on a
@@ -262,25 +263,11 @@ class Register:
         return list(entries)
 
     def _save(self, entries: list[dict[str, Any]]) -> None:
-        """Write the whole register atomically: 0600 temp file, fsync, rename, fsync dir."""
-        from kiosk.offline_queue.crypto import fsync_dir
-
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        """Write the whole register atomically (0600; see :func:`kiosk.durable_files.write_whole`)."""
         data = json.dumps({"version": 1, "technicians": entries}, ensure_ascii=False, indent=1)
         try:
-            tmp.unlink(missing_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                view = (data + "\n").encode()
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path)
-            fsync_dir(self.path.parent)
+            write_whole(self.path, (data + "\n").encode(), replace=True)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise TechnicianError(f"cannot write the technician register {self.path}: {exc.strerror}") from None
 
     def _audit(self, event: str, fields: dict[str, Any], now: float) -> None:

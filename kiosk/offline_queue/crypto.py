@@ -17,6 +17,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from kiosk.durable_files import write_whole
 from kiosk.errors import QueueKeyError
 
 KEY_ENV = "BAWABA_QUEUE_KEY"
@@ -47,15 +48,6 @@ def parse_key(text: str | bytes) -> bytes:
     return raw
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename or create in ``path`` durable (fsync the directory itself)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def create_key_file(path: Path) -> bytes:
     """Write a new random key to ``path`` with mode 0600 (never overwrites); return it.
 
@@ -64,20 +56,10 @@ def create_key_file(path: Path) -> bytes:
     """
     key = AESGCM.generate_key(bit_length=256)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, key.hex().encode("ascii") + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.link(tmp, path)  # unlike rename, refuses to replace a key file that appeared meanwhile
+        write_whole(path, key.hex().encode("ascii") + b"\n", replace=False)
     except FileExistsError:
         raise QueueKeyError(f"key file {path} appeared while creating it; not overwritten") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    fsync_dir(path.parent)
     return key
 
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.durable_files import fsync_dir
 from kiosk.errors import QueueError
 from kiosk.offline_queue import schema
-from kiosk.offline_queue.crypto import fsync_dir
 
 SQLITE_CORRUPT = 11
 SQLITE_FULL = 13

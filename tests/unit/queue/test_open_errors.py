@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from kiosk import durable_files
 from kiosk.errors import QueueError, QueueFull, QueueKeyError
-from kiosk.offline_queue import crypto
 from kiosk.offline_queue.payload import PayloadError
 from kiosk.offline_queue.queue import OfflineQueue
 
@@ -24,7 +24,7 @@ def test_full_disk_while_making_the_key_file_leaves_no_key_file_behind(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     class FullDisk:
-        """The os module as crypto sees it, on a disk with no space left."""
+        """The os module as the file writer sees it, on a disk with no space left."""
 
         def __getattr__(self, name: str) -> Any:
             return getattr(os, name)
@@ -34,7 +34,7 @@ def test_full_disk_while_making_the_key_file_leaves_no_key_file_behind(
             raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as m:
-        m.setattr(crypto, "os", FullDisk())
+        m.setattr(durable_files, "os", FullDisk())
         with pytest.raises(QueueFull, match="disk full"):
             OfflineQueue(db_path)
     key_file = db_path.with_suffix(".key")
