@@ -37,7 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,21 @@ VARIANTS: dict[str, Callable[[Path, int], Call]] = {
 REFERENCES = ("bare-sqlite", "persist-queue")  # one copy each; the ratios are against them
 
 
+def _turns(keys: list[Any], calls: int) -> Iterator[Any]:
+    """Each key once per turn, ``calls // CHUNK`` turns; who goes first rotates."""
+    for turn in range(calls // CHUNK):
+        k = turn % len(keys)
+        yield from keys[k:] + keys[:k]
+
+
+def _chunk_ns(call: Call) -> int:
+    """Nanoseconds for CHUNK calls of ``call`` back to back."""
+    t0 = time.perf_counter_ns()
+    for _ in range(CHUNK):
+        call()
+    return time.perf_counter_ns() - t0
+
+
 def one_round(base: Path, calls: int, copies: int) -> dict[str, list[float]]:
     """Mean µs per call of every copy of every variant, interleaved."""
     made: dict[tuple[str, int], Call] = {}
@@ -167,15 +182,8 @@ def one_round(base: Path, calls: int, copies: int) -> dict[str, list[float]]:
         for _ in range(WARM_UP):
             call()
     spent = {key: 0 for key in made}
-    keys = list(made)
-    for turn in range(calls // CHUNK):
-        k = turn % len(keys)
-        for key in keys[k:] + keys[:k]:
-            call = made[key]
-            t0 = time.perf_counter_ns()
-            for _ in range(CHUNK):
-                call()
-            spent[key] += time.perf_counter_ns() - t0
+    for key in _turns(list(made), calls):
+        spent[key] += _chunk_ns(made[key])
     out: dict[str, list[float]] = {}
     for (name, _copy), ns in spent.items():
         out.setdefault(name, []).append(ns / 1000 / (calls // CHUNK * CHUNK))
@@ -206,20 +214,14 @@ def cpu_round(base: Path, calls: int) -> dict[str, dict[str, float]]:
         for _ in range(WARM_UP):
             made[name]()
     spent = {(name, mode): 0 for name in made for mode in ("warm", "after idle")}
-    names = list(made)
-    for turn in range(calls // CHUNK):
-        k = turn % len(names)
-        for name in names[k:] + names[:k]:
-            call = made[name]
+    for name in _turns(list(made), calls):
+        call = made[name]
+        spent[(name, "warm")] += _chunk_ns(call)
+        for _ in range(CHUNK):
+            time.sleep(IDLE_S)
             t0 = time.perf_counter_ns()
-            for _ in range(CHUNK):
-                call()
-            spent[(name, "warm")] += time.perf_counter_ns() - t0
-            for _ in range(CHUNK):
-                time.sleep(IDLE_S)
-                t0 = time.perf_counter_ns()
-                call()
-                spent[(name, "after idle")] += time.perf_counter_ns() - t0
+            call()
+            spent[(name, "after idle")] += time.perf_counter_ns() - t0
     out: dict[str, dict[str, float]] = {}
     for (name, mode), ns in spent.items():
         out.setdefault(name, {})[mode] = ns / 1000 / (calls // CHUNK * CHUNK)
