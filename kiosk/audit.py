@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,7 +22,9 @@ from kiosk.durable_files import fsync_dir, write_all
 #: Default file name, in the kiosk's data_dir (or beside the queue given with ``--db``).
 AUDIT_FILE = "audit.log"
 
-_FORBIDDEN = frozenset({"pin", "pin_hash", "hash", "salt", "payload", "key"})
+#: Words that mark a field as secret: refused in any field name, any case ("PIN", "pin_code").
+_FORBIDDEN = frozenset({"pin", "hash", "salt", "payload", "key", "password", "secret"})
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
 def append(path: str | Path, event: str, fields: Mapping[str, Any], now: float | None = None) -> None:
@@ -31,7 +34,7 @@ def append(path: str | Path, event: str, fields: Mapping[str, Any], now: float |
     field that must never be audited and :class:`OSError` when the line could not be made
     durable.
     """
-    bad = _FORBIDDEN & set(fields)
+    bad = {name for name in fields if _FORBIDDEN.intersection(_WORDS.findall(str(name).lower()))}
     if bad:
         raise ValueError(f"never audited: {', '.join(sorted(bad))}")
     at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
@@ -41,6 +44,7 @@ def append(path: str | Path, event: str, fields: Mapping[str, Any], now: float |
     is_new = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
+        os.fchmod(fd, 0o600)  # a log someone made beforehand with a wider mode
         write_all(fd, (line + "\n").encode())
     finally:
         os.close(fd)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import hmac
 import json
+import math
 import os
 import re
 import time
@@ -44,6 +45,7 @@ REGISTER_FILE = "technicians.json"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 _PIN = re.compile(r"[0-9]{6,12}")
 _CARD = re.compile(r"(?:[0-9A-F]{2}){4,16}")
+_LONG_DIGITS = re.compile(r"[0-9]{6}")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
@@ -81,6 +83,12 @@ class Technician:
         for key in ("created_at", "locked_until"):
             data[key] = iso_time(data[key]) if data[key] is not None else None
         return data
+
+
+def shown_who(who: str) -> str:
+    """How an unrecognised login name is recorded or shown: as typed, unless it holds six or
+    more digits in a row (a PIN typed into the id field must not reach the audit log)."""
+    return "(holds digits: not recorded)" if _LONG_DIGITS.search(who.translate(_DIGITS)) else who
 
 
 def normalize_pin(pin: str) -> str:
@@ -170,32 +178,32 @@ class Register:
             entry = _find(entries, who)
             if entry is None:
                 _derive(pin, bytes(SALT_BYTES), SCRYPT_N, SCRYPT_R, SCRYPT_P)
-                # A PIN typed into the id field must not end up in the audit log.
-                shown = "(only digits: not recorded)" if _PIN.fullmatch(who.translate(_DIGITS)) else who
+                shown = shown_who(who)
                 raise self._refused(now, {"who": shown}, "unknown",
-                                    f"no technician {who!r} in the register {self.path}")
+                                    f"no technician {shown!r} in the register {self.path}")
             tid = entry["id"]
             seen = {"technician": tid, "via": "id" if tid.casefold() == who.casefold() else "card"}
             if entry["locked_until"] is not None and now >= entry["locked_until"]:
                 entry["failures"], entry["locked_until"] = 0, None  # the lock has run out
-                self._save(entries)
             if entry["locked_until"] is not None:
                 until = float(entry["locked_until"])
                 raise self._refused(now, seen, "locked", f"technician {tid} is locked after "
                                     f"{MAX_FAILURES} wrong PINs until {iso_time(until)} "
                                     f"(in {(until - now) / 60:.0f} min)")
-            ok = _check(entry["pin"], pin)
+            # The attempt is counted, on disk, before the PIN is checked: a register that
+            # cannot be written refuses every login (no unlimited guessing on a full or
+            # read-only disk), and a process killed mid-check has still used up a try.
             if not entry["active"]:
+                _check(entry["pin"], pin)  # the same work as for a live account
                 raise self._refused(now, seen, "inactive", f"technician {tid} is deactivated")
-            if ok:
-                if entry["failures"]:
-                    entry["failures"] = 0
-                    self._save(entries)
+            failures = entry["failures"] = entry["failures"] + 1
+            self._save(entries)
+            if _check(entry["pin"], pin):
+                entry["failures"] = 0
+                self._save(entries)
                 self._audit("technician.verify", {**seen, "outcome": "ok"}, now)
                 return _technician(entry)
-            failures = entry["failures"] = entry["failures"] + 1
             if failures < MAX_FAILURES:
-                self._save(entries)
                 raise self._refused(now, {**seen, "failures": failures}, "wrong_pin", f"wrong PIN for "
                                     f"{tid} ({MAX_FAILURES - failures} more before a "
                                     f"{LOCKOUT_S // 60}-minute lock)")
@@ -253,7 +261,7 @@ class Register:
         try:
             entries = json.loads(text)["technicians"]
             for e in entries:
-                _technician(e)
+                _check_entry(e)
                 _params(e["pin"])
         except (ValueError, KeyError, TypeError) as exc:
             raise TechnicianError(
@@ -289,6 +297,22 @@ def _find(entries: list[dict[str, Any]], who: str) -> dict[str, Any] | None:
     return next((e for e in entries if e.get("card_uid") == card), None)
 
 
+def _check_entry(e: dict[str, Any]) -> None:
+    """Refuse (TypeError/ValueError) an entry whose fields have the wrong type or range: a
+    hand-edited "active": "false" must not read as active, nor "failures": -100 as credit."""
+    locked = e["locked_until"]
+    if not (
+        isinstance(e["id"], str) and _ID.fullmatch(e["id"])
+        and isinstance(e["name"], str)
+        and (e["card_uid"] is None or isinstance(e["card_uid"], str) and _CARD.fullmatch(e["card_uid"]))
+        and type(e["active"]) is bool
+        and type(e["failures"]) is int and e["failures"] >= 0
+        and type(e["created_at"]) in (int, float) and math.isfinite(e["created_at"])
+        and (locked is None or type(locked) in (int, float) and math.isfinite(locked))
+    ):
+        raise ValueError(f"entry {e.get('id')!r} has a field of the wrong type or range")
+
+
 def _technician(e: dict[str, Any]) -> Technician:
     locked = e.get("locked_until")
     return Technician(
@@ -315,7 +339,11 @@ def _new_hash(pin: str) -> dict[str, Any]:
 def _params(stored: dict[str, Any]) -> tuple[bytes, bytes, int, int, int]:
     """A stored hash's parts, checked (a tampered cost must not stall the kiosk)."""
     n, r, p = int(stored["n"]), int(stored["r"]), int(stored["p"])
-    if stored["alg"] != "scrypt" or not (2 <= n <= 2**20 and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
+    # 128·n·r bytes of memory per derivation: capped at 64 MiB, and p at 4 (a hand-edited
+    # n=2**20, r=32, p=16 would take 4 GiB and minutes per login).
+    if stored["alg"] != "scrypt" or not (
+        2 <= n and n & (n - 1) == 0 and 1 <= r and 128 * n * r <= 64 * 2**20 and 1 <= p <= 4
+    ):
         raise ValueError(f"unusable PIN hash parameters alg={stored['alg']} n={n} r={r} p={p}")
     return bytes.fromhex(stored["salt"]), bytes.fromhex(stored["hash"]), n, r, p
 

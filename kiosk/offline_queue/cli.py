@@ -153,12 +153,13 @@ def _reveal(args: argparse.Namespace) -> int:
     """Log the technician in, audit, and only then open the queue with its key and print."""
     from kiosk.audit import AUDIT_FILE
     from kiosk.errors import BawabaError, QueueError
-    from kiosk.technicians import Register, TechnicianAuthError, TechnicianError
+    from kiosk.technicians import Register, TechnicianAuthError, TechnicianError, shown_who
     from kiosk.technicians_cli import read_pin
 
     cfg = _config(args)
     log = Path(args.audit_log) if args.audit_log else _db_path(args, cfg).with_name(AUDIT_FILE)
-    seen: dict[str, Any] = {"technician": args.technician, "record": args.id, "kind": None}
+    who = shown_who(args.technician) if args.technician else None  # never a PIN typed as the id
+    seen: dict[str, Any] = {"technician": who, "record": args.id, "kind": None}
     try:
         if not args.technician:
             raise TechnicianAuthError(
@@ -166,7 +167,7 @@ def _reveal(args: argparse.Namespace) -> int:
             )
         reg = (Register(args.register, audit_log=log) if args.register
                else Register.from_config(cfg, audit_log=log))
-        tech = reg.verify(args.technician, read_pin(f"PIN for {args.technician}: "))
+        tech = reg.verify(args.technician, read_pin(f"PIN for {who}: "))
     except TechnicianError as exc:
         _audit(log, {**seen, "outcome": "refused", "reason": getattr(exc, "reason", str(exc))})
         raise

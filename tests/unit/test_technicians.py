@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import fcntl
+import hmac
 import io
 import json
+import os
 import stat
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kiosk import technicians, technicians_cli
+from kiosk import audit, durable_files, technicians, technicians_cli
 from kiosk.technicians import Register, TechnicianAuthError, TechnicianError
 
 PIN, CARD = "482913", "04a2b3c4d5e680"
@@ -240,4 +245,182 @@ def test_a_pin_typed_as_the_technician_id_is_not_audited(reg: Register) -> None:
         reg.verify("T-9999", PIN)
     entries = audit_lines(reg)
     assert "918273" not in reg.audit_log.read_text()
-    assert [e.get("who") for e in entries][-2:] == ["(only digits: not recorded)", "T-9999"]
+    assert [e.get("who") for e in entries][-2:] == ["(holds digits: not recorded)", "T-9999"]
+
+
+# -- from a review and a mutation run: each test failed on the code or mutant it answers ------
+
+
+def test_wrong_pins_cannot_be_tried_without_limit_when_the_register_cannot_be_written(
+    reg: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full or read-only disk: the count of wrong PINs cannot be saved, so no PIN is tried.
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(technicians, "write_whole", full)
+    for _ in range(10):
+        with pytest.raises(TechnicianError, match="cannot write"):
+            reg.verify("T-0042", "000000")
+    with pytest.raises(TechnicianError, match="cannot write"):
+        reg.verify("T-0042", PIN)  # the right PIN is not told apart either
+
+
+@pytest.mark.parametrize("field, value", [
+    ("active", "false"), ("failures", "4"), ("failures", -100), ("locked_until", "1"),
+    ("id", 5), ("card_uid", "not hex"),
+])
+def test_a_hand_edited_register_with_wrong_types_is_refused(
+    reg: Register, field: str, value: Any
+) -> None:
+    data = json.loads(reg.path.read_text())
+    data["technicians"][0][field] = value
+    reg.path.write_text(json.dumps(data))
+    with pytest.raises(TechnicianError, match="damaged"):
+        reg.verify("T-0042", PIN)
+
+
+def test_a_tampered_scrypt_cost_is_refused_not_run(reg: Register) -> None:
+    data = json.loads(reg.path.read_text())
+    data["technicians"][0]["pin"].update(n=2**20, r=32, p=16)  # 4 GiB, minutes per login
+    reg.path.write_text(json.dumps(data))
+    with pytest.raises(TechnicianError, match="damaged"):
+        reg.verify("T-0042", PIN)
+
+
+@pytest.mark.parametrize("typed", ["482913 ", "PIN482913", "٤٨٢٩١٣"])
+def test_a_pin_inside_an_unknown_id_is_not_recorded(reg: Register, typed: str) -> None:
+    with pytest.raises(TechnicianAuthError) as caught:
+        reg.verify(typed, PIN)
+    assert "482913" not in reg.audit_log.read_text() and "482913" not in str(caught.value)
+    assert "٤٨٢٩١٣" not in reg.audit_log.read_text()
+
+
+def test_a_deactivated_account_is_refused_without_counting(reg: Register) -> None:
+    reg.deactivate("T-0042")
+    for _ in range(8):  # more than the lockout: the register must stay readable
+        with pytest.raises(TechnicianAuthError, match="deactivated"):
+            reg.verify("T-0042", PIN)
+    assert reg.get("T-0042") is not None and reg.get("T-0042").failures == 0
+
+
+@pytest.mark.parametrize("field", ["pin", "PIN", "pin_code", "pin_hash", "hash", "salt", "payload",
+                                   "key", "api_key", "password"])
+def test_audit_refuses_secret_field_names(tmp_path: Path, field: str) -> None:
+    log = tmp_path / "audit.log"
+    with pytest.raises(ValueError, match="never audited"):
+        audit.append(log, "technician.verify", {"technician": "T-1", field: "secret"})
+    assert not log.exists()
+
+
+def test_an_audit_log_made_beforehand_with_a_wide_mode_is_narrowed(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    log.touch(mode=0o644)
+    os.chmod(log, 0o644)
+    audit.append(log, "technician.verify", {"technician": "T-1", "outcome": "ok"})
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_an_expired_lock_starts_the_count_again(reg: Register, clock: Clock) -> None:
+    for _ in range(technicians.MAX_FAILURES):
+        with pytest.raises(TechnicianAuthError):
+            reg.verify("T-0042", "111111")
+    clock.now += technicians.LOCKOUT_S
+    with pytest.raises(TechnicianAuthError, match="4 more") as caught:
+        reg.verify("T-0042", "111111")
+    assert caught.value.reason == "wrong_pin"
+    t = reg.get("T-0042")
+    assert t is not None and t.failures == 1 and t.locked_until is None
+
+
+def test_verify_waits_for_the_register_flock(reg: Register) -> None:
+    fd = os.open(reg.path.with_name(reg.path.name + ".lock"), os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    done = threading.Event()
+
+    def attempt() -> None:
+        try:
+            reg.verify("T-0042", "111111")
+        except TechnicianAuthError:
+            pass
+        done.set()
+
+    thread = threading.Thread(target=attempt)
+    thread.start()
+    try:
+        assert not done.wait(0.5), "verify did not wait for the register lock"
+        assert reg.get("T-0042").failures == 0  # type: ignore[union-attr]
+    finally:
+        os.close(fd)
+        thread.join(5)
+    assert done.is_set() and reg.get("T-0042").failures == 1  # type: ignore[union-attr]
+
+
+def _fsynced_inodes(monkeypatch: pytest.MonkeyPatch) -> set[int]:
+    seen: set[int] = set()
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        seen.add(os.fstat(fd).st_ino)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    return seen
+
+
+def test_each_audit_line_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "audit.log"
+    log.touch(mode=0o600)
+    seen = _fsynced_inodes(monkeypatch)
+    audit.append(log, "technician.verify", {"technician": "T-1", "outcome": "ok"})
+    assert log.stat().st_ino in seen
+
+
+def test_write_whole_fsyncs_the_file_and_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _fsynced_inodes(monkeypatch)
+    target = tmp_path / "f.json"
+    durable_files.write_whole(target, b"{}", replace=True)
+    assert target.stat().st_ino in seen and tmp_path.stat().st_ino in seen
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_the_id_is_matched_in_any_case(reg: Register) -> None:
+    assert reg.verify("t-0042", PIN).id == "T-0042"
+    assert reg.get("t-0042") is not None and not reg.deactivate("t-0042").active
+
+
+@pytest.mark.parametrize("typed", ["٤٨٢٩١٣", "۴۸۲۹۱۳"])
+def test_arabic_indic_digits_at_login(reg: Register, typed: str) -> None:
+    assert reg.verify("T-0042", typed).id == "T-0042"
+
+
+def test_an_unknown_technician_costs_one_scrypt_at_the_current_cost(
+    reg: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[int, int, int]] = []
+    real = technicians._derive
+
+    def spy(pin: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+        calls.append((n, r, p))
+        return real(pin, salt, n, r, p)
+
+    monkeypatch.setattr(technicians, "_derive", spy)
+    with pytest.raises(TechnicianAuthError, match="no technician"):
+        reg.verify("T-9999", PIN)
+    assert calls == [(technicians.SCRYPT_N, technicians.SCRYPT_R, technicians.SCRYPT_P)]
+
+
+def test_the_pin_hash_is_compared_with_compare_digest(reg: Register, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Proves the constant-time comparison is the one used; its timing cannot be tested here.
+    calls: list[int] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        calls.append(1)
+        return real(a, b)
+
+    monkeypatch.setattr(technicians.hmac, "compare_digest", spy)
+    reg.verify("T-0042", PIN)
+    with pytest.raises(TechnicianAuthError):
+        reg.verify("T-0042", "000000")
+    assert len(calls) == 2

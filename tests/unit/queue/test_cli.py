@@ -251,3 +251,12 @@ def test_reveal_reads_no_key_before_the_pin_is_checked(
     with pytest.raises(TechnicianAuthError):
         reveal(filled["pending"], db_path, register, "--technician", TECH, stdin="000000\n")
     assert calls == []
+
+
+def test_a_pin_typed_as_the_technician_is_not_in_the_reveal_audit_entry(
+    filled: dict[str, str], db_path: Path, register: Path, capsys: Any
+) -> None:
+    with pytest.raises(TechnicianAuthError) as caught:
+        reveal(filled["pending"], db_path, register, "--technician", PIN, stdin=PIN + "\n")
+    assert PIN not in db_path.with_name("audit.log").read_text()
+    assert PIN not in str(caught.value) and PIN not in capsys.readouterr().err
