@@ -1,9 +1,21 @@
-"""Subcommands of the kiosk core: `run`, `demo` and `config`."""
+"""Subcommands of the kiosk core: `run`, `demo` and `config`; and :func:`emit`, the output
+of the command modules that print either lines or, with ``--json``, the same data as JSON."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from typing import Any
+
+
+def emit(args: argparse.Namespace, data: Any, lines: list[str]) -> None:
+    """Print ``data`` as JSON when ``args.json``, else ``lines`` (times and such as text)."""
+    if args.json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

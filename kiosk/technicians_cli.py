@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from typing import Any
 
+from kiosk.cli import emit
 from kiosk.technicians import Register, Technician, TechnicianAuthError, TechnicianError, iso_time
 
 
@@ -67,18 +66,11 @@ def _open(args: argparse.Namespace) -> Register:
     return Register.from_config(cfg, audit_log=args.audit_log)
 
 
-def _emit(args: argparse.Namespace, data: Any, lines: list[str]) -> None:
-    if args.json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    else:
-        sys.stdout.write("".join(line + "\n" for line in lines))
-
-
 def _add(args: argparse.Namespace) -> int:
     reg = _open(args)
     pin = read_pin(f"PIN for {args.id}: ", confirm=True)
     t = reg.enrol(args.id, args.name, pin, card_uid=args.card)
-    _emit(args, t.as_dict(), [f"enrolled {t.id} ({t.name})" + (f", card {t.card_uid}" if t.card_uid else "")])
+    emit(args, t.as_dict(), [f"enrolled {t.id} ({t.name})" + (f", card {t.card_uid}" if t.card_uid else "")])
     return 0
 
 
@@ -90,7 +82,7 @@ def _list(args: argparse.Namespace) -> int:
             return "deactivated"
         return f"locked until {iso_time(t.locked_until)}" if t.locked(now) and t.locked_until else "active"
 
-    _emit(args, [t.as_dict() for t in techs], [
+    emit(args, [t.as_dict() for t in techs], [
         f"{t.id:12} {state(t):11} card={t.card_uid or '-':20} since {iso_time(t.created_at)[:10]}  {t.name}"
         for t in techs
     ])
@@ -99,5 +91,5 @@ def _list(args: argparse.Namespace) -> int:
 
 def _deactivate(args: argparse.Namespace) -> int:
     t = _open(args).deactivate(args.id)
-    _emit(args, t.as_dict(), [f"{t.id} deactivated"])
+    emit(args, t.as_dict(), [f"{t.id} deactivated"])
     return 0

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kiosk.cli import emit
+
 
 def _positive(text: str) -> int:
     """argparse type: a whole number of at least 1."""
@@ -97,18 +99,10 @@ def _open(args: argparse.Namespace, require_key: bool = False, cfg: Any = None) 
     return OfflineQueue.from_config(cfg, **opts)
 
 
-def _emit(args: argparse.Namespace, data: Any, lines: list[str]) -> None:
-    if args.json:
-        json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
-
-
 def _stats(args: argparse.Namespace) -> int:
     with _open(args) as q:
         stats = q.stats()
-    _emit(args, stats, [f"{k:22} {v}" for k, v in stats.items()])
+    emit(args, stats, [f"{k:22} {v}" for k, v in stats.items()])
     return 0
 
 
@@ -123,7 +117,7 @@ def _row(info: Any) -> str:
 def _list(args: argparse.Namespace) -> int:
     with _open(args) as q:
         infos = q.list_records(args.status, args.limit)
-    _emit(args, [i.as_dict() for i in infos], [_row(i) for i in infos])
+    emit(args, [i.as_dict() for i in infos], [_row(i) for i in infos])
     return 0
 
 
@@ -201,7 +195,7 @@ def _print_record(args: argparse.Namespace, info: Any, shown: Any, revealed: boo
     data = {**info.as_dict(), "payload": shown, "revealed": revealed}
     lines = [f"{k:16} {v}" for k, v in info.as_dict().items()]
     lines.append("payload          " + json.dumps(shown, ensure_ascii=False))
-    _emit(args, data, lines)
+    emit(args, data, lines)
 
 
 def _masked(value: Any) -> Any:
@@ -227,7 +221,7 @@ def _retry(args: argparse.Namespace) -> int:
         sys.stderr.write(f"no such record: {i}\n")
     for i, status in stuck.items():
         sys.stderr.write(f"not retried: {i} is {status} (only dead or pending records are)\n")
-    _emit(args, {"retried": n, "unknown": unknown, "not_retried": list(stuck)},
+    emit(args, {"retried": n, "unknown": unknown, "not_retried": list(stuck)},
           [f"{n} record(s) set to pending"])
     return 0 if n and not unknown and not stuck else 1
 
@@ -235,5 +229,5 @@ def _retry(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     with _open(args) as q:
         result = q.prune()
-    _emit(args, result, [f"{k:8} {v}" for k, v in result.items()])
+    emit(args, result, [f"{k:8} {v}" for k, v in result.items()])
     return 0
