@@ -54,9 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `bawaba` command; returns the process exit code."""
+    from kiosk.logging_setup import console_logging
+
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with console_logging():
+            return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -20,7 +20,8 @@ import logging
 import logging.handlers
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,37 @@ def setup_logging(config: Config, console: bool = True, log_dir: Path | None = N
         root.addHandler(handler)
     root.setLevel(config.logging.level)
     return path
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (as the standard library's own
+    last-resort handler does), so a replaced stderr (a test's capture) is never written stale."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+@contextmanager
+def console_logging(level: int = logging.WARNING) -> Iterator[None]:
+    """For the length of one `bawaba` command: warnings and errors on stderr, redacted as in
+    the log file.  Without it Python's last-resort handler prints only the bare message
+    (``queue alarm``, no code, no reason), interpolated arguments unredacted.  `bawaba run`
+    replaces it with :func:`setup_logging`."""
+    handler = _Stderr()
+    handler.setFormatter(ConsoleFormatter())
+    handler.setLevel(level)
+    handler._bawaba = True  # type: ignore[attr-defined]
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)

@@ -79,21 +79,15 @@ def _db_path(args: argparse.Namespace, cfg: Any) -> Path:
     return Path(args.db) if args.db else Path(cfg.kiosk.data_dir) / cfg.queue.path
 
 
-def _print_alarm(alarm: Any) -> None:
-    """Tell the technician at once: the queue only logs its alarms."""
-    sys.stderr.write(f"alarm: {alarm.message} [{alarm.code}]\n")
-    sys.stderr.flush()
-
-
 def _open(args: argparse.Namespace, require_key: bool = False, cfg: Any = None) -> Any:
     """The queue, opened as a non-owner: a technician's look never repairs a corrupt file
     (it is reported; the kiosk moves it aside at its next start) nor releases claims."""
     from kiosk.offline_queue.queue import OfflineQueue
 
     cfg = cfg if cfg is not None else _config(args)
-    opts: dict[str, Any] = {
-        "create": False, "require_key": require_key, "own": False, "on_alarm": _print_alarm,
-    }
+    # An alarm raised meanwhile reaches the technician as the queue's error log line
+    # (`bawaba` shows warnings and errors on stderr, with their code and reason).
+    opts: dict[str, Any] = {"create": False, "require_key": require_key, "own": False}
     if args.db:
         return OfflineQueue(args.db, config=cfg.queue, kiosk_id=cfg.kiosk.id, **opts)
     return OfflineQueue.from_config(cfg, **opts)

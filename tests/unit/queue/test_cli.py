@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from kiosk import audit, technicians
+from kiosk.__main__ import main
 from kiosk.errors import QueueError
 from kiosk.offline_queue import cli, crypto
 from kiosk.offline_queue.queue import OfflineQueue
@@ -220,10 +221,14 @@ def test_an_alarm_raised_while_the_cli_runs_is_printed(
         raise self._translate(err)
 
     monkeypatch.setattr(QueueViews, "list_records", corrupt_read)
-    with pytest.raises(QueueError):
-        run(["queue", "list", "--db", str(db_path)])
-    err = capsys.readouterr().err
-    assert "alarm" in err and "queue database corrupt while running" in err
+    assert main(["queue", "list", "--db", str(db_path)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    # one line for the alarm, with its code and reason (not Python's bare "queue alarm"),
+    # then the command's own error
+    alarm = [line for line in lines if "alarm" in line]
+    assert len(alarm) == 1 and "ERROR" in alarm[0] and "code=queue_corrupt" in alarm[0]
+    assert "reason=queue database corrupt while running" in alarm[0]
+    assert lines[-1].startswith("error: ")
 
 
 def test_reveal_prints_nothing_when_its_audit_entry_cannot_be_written(

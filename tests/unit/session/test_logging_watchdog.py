@@ -12,7 +12,7 @@ import pytest
 
 from kiosk import watchdog
 from kiosk.config import load_config
-from kiosk.logging_setup import REDACTED, setup_logging
+from kiosk.logging_setup import REDACTED, console_logging, setup_logging
 
 NAME, NID = "Mohammed Al-Qahtani", "1012345678"
 
@@ -73,6 +73,18 @@ def test_whitelisted_fields_are_kept(log_file: Path) -> None:
                                                               "to_state": "attract", "count": 3})
     (line,) = _lines(log_file)
     assert line["from_state"] == "menu" and line["count"] == 3 and line["level"] == "INFO"
+
+
+def test_a_command_shows_warnings_redacted_and_leaves_no_handler(capsys) -> None:
+    # What `bawaba queue ...` and the other technician commands install around themselves.
+    before = list(logging.getLogger().handlers)
+    with console_logging():
+        logging.getLogger("kiosk.devices").warning("card read for %s", NID, extra={"device": "idcard"})
+        logging.getLogger("kiosk.devices").info("not shown: below warning")
+    err = capsys.readouterr().err
+    assert "WARNING" in err and "device=idcard" in err and REDACTED in err
+    assert NID not in err and "not shown" not in err
+    assert logging.getLogger().handlers == before
 
 
 def test_log_file_rotates(tmp_path: Path) -> None:
