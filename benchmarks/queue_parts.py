@@ -20,8 +20,10 @@ Variants (each after 1,100 warm-up calls, so every WAL is past its first checkpo
 Then, with the disk taken out (queues on the RAM disk /dev/shm, where an fsync costs nothing):
 the CPU time of one single enqueue of Bawaba, persist-queue and bare sqlite, back to back and
 each call after a 150 µs sleep.  While a commit's fsync waits, the CPU goes idle; on this VM
-idling costs the code that runs next its warm caches, and the sleep reproduces that without
-a disk.  This is what the disk benchmark's ratios are made of.
+an idle vCPU halts at once (``haltpoll.guest_halt_poll_ns=0``), which costs the code that
+runs next its warm caches, and the sleep shows that part without a disk.  It is not the whole
+story: with halt polling on, the disk benchmark's in-place cost of Bawaba's Python work stays
+the same (docs/queue.md, "Why cold").
 
 Writes benchmarks/results/queue_parts.{json,md}.  Figures are per call: mean µs, and bare
 sqlite's or persist-queue's mean over the variant's (median over rounds and copies).
