@@ -1,5 +1,7 @@
-"""Encryption at rest of queue payloads: AES-256-GCM with the record's id and kind as
-associated data, so a ciphertext moved onto another row does not decrypt.
+"""Encryption at rest of queue payloads: AES-256-GCM with the record's id, kind and kiosk id
+as associated data, so a ciphertext moved onto another row, or a row whose kind or kiosk id was
+changed on disk, does not decrypt.  Records sealed before the kiosk id was bound (id and kind
+only) still open, and stay bound as they were.
 
 The key comes, in order, from the ``key=`` argument, the ``BAWABA_QUEUE_KEY`` environment
 variable (64 hex digits or base64 of 32 bytes), or a key file readable by the service user
@@ -102,22 +104,38 @@ class Sealer:
         self._aead = AESGCM(key)
 
     @staticmethod
-    def aad(record_id: str, kind: str) -> bytes:
-        """Associated data of a record: its id and kind."""
-        return f"{record_id}\x00{kind}".encode()
+    def aad(record_id: str, kind: str, kiosk_id: str | None = None) -> bytes:
+        """Associated data of a record: its id, kind and kiosk id (``None``: the id-and-kind
+        form of records sealed before the kiosk id was bound)."""
+        if kiosk_id is None:
+            return f"{record_id}\x00{kind}".encode()
+        return f"{record_id}\x00{kind}\x00{kiosk_id}".encode()
 
-    def seal(self, record_id: str, kind: str, plaintext: bytes, nonce: bytes | None = None) -> bytes:
+    def seal(
+        self, record_id: str, kind: str, plaintext: bytes, nonce: bytes | None = None,
+        kiosk_id: str | None = None,
+    ) -> bytes:
         """nonce || ciphertext || tag.  ``nonce``: 12 fresh bytes from the OS CSPRNG, never
         used before with this key (read here when not given)."""
         if nonce is None:
             nonce = os.urandom(NONCE_BYTES)
-        return nonce + self._aead.encrypt(nonce, plaintext, self.aad(record_id, kind))
+        return nonce + self._aead.encrypt(nonce, plaintext, self.aad(record_id, kind, kiosk_id))
 
-    def open(self, record_id: str, kind: str, blob: bytes) -> bytes:
-        """The plaintext; raises QueueKeyError if the key is wrong or the blob was altered."""
+    def open(self, record_id: str, kind: str, blob: bytes, kiosk_id: str | None = None) -> bytes:
+        """The plaintext; raises QueueKeyError if the key is wrong or the blob was altered.
+
+        With ``kiosk_id``, a blob sealed in the id-and-kind form is accepted too: such a blob
+        was made before the kiosk id was bound, and opening it so weakens nothing, since one
+        sealed with the kiosk id never verifies in the shorter form."""
+        nonce, sealed = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
         try:
-            return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], self.aad(record_id, kind))
+            return self._aead.decrypt(nonce, sealed, self.aad(record_id, kind, kiosk_id))
         except InvalidTag:
+            if kiosk_id is not None:
+                try:
+                    return self._aead.decrypt(nonce, sealed, self.aad(record_id, kind))
+                except InvalidTag:
+                    pass
             raise QueueKeyError(f"record {record_id} does not decrypt with this key") from None
 
     def key_check(self) -> bytes:

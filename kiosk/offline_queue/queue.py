@@ -157,7 +157,7 @@ class OfflineQueue(QueueViews):
         if row is None:
             # No key check yet (new file, or one from before it existed): records already
             # there must open with this key before its check is written.
-            sample = conn.execute("SELECT id, kind, payload FROM records LIMIT 1").fetchone()
+            sample = conn.execute("SELECT id, kind, payload, kiosk_id FROM records LIMIT 1").fetchone()
             if sample is not None:
                 try:
                     self._sealer.open(*sample)
@@ -309,7 +309,7 @@ class OfflineQueue(QueueViews):
         """The INSERT parameters of one new record under a new id."""
         entropy = take_random(ENTROPY_BYTES + crypto.NONCE_BYTES)
         seq, rid = self._ids.new(entropy[:ENTROPY_BYTES])
-        blob = sealer.seal(rid, kind, plain, entropy[ENTROPY_BYTES:])
+        blob = sealer.seal(rid, kind, plain, entropy[ENTROPY_BYTES:], self.kiosk_id)
         return (seq, rid, kind, self.kiosk_id, now, now, blob, len(plain))
 
     def claim(self, max_items: int = 100, max_bytes: int = 1024 * 1024) -> list[Record]:
@@ -340,7 +340,7 @@ class OfflineQueue(QueueViews):
             opened, plains = [], []
             for row in rows:
                 try:
-                    plains.append(sealer.open(row[1], row[2], row[7]))
+                    plains.append(sealer.open(row[1], row[2], row[7], row[3]))
                 except QueueKeyError:
                     broken.append(row[1])
                     continue

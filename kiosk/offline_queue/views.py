@@ -96,10 +96,10 @@ class QueueViews:
         """Decrypt one record's payload (technician reveal path; audit before calling)."""
         sealer = self._need_sealer()
         where, params = self._where_ids([record_id])
-        rows = self._read(f"SELECT kind, payload FROM records WHERE {where}", params)
+        rows = self._read(f"SELECT kind, payload, kiosk_id FROM records WHERE {where}", params)
         if not rows:
             raise QueueError(f"no record {record_id}")
-        return payload_codec.decode(sealer.open(record_id, rows[0][0], rows[0][1]))
+        return payload_codec.decode(sealer.open(record_id, *rows[0]))
 
     def integrity_check(self) -> list[str]:
         """``PRAGMA integrity_check`` lines (``['ok']`` when healthy)."""

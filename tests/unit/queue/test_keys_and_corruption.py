@@ -140,6 +140,34 @@ def test_kind_changed_on_disk_does_not_decrypt(open_queue: Any) -> None:
     assert {x.code for x in alarms} == {"queue_record_unreadable"}
 
 
+def test_kiosk_id_changed_on_disk_does_not_decrypt(open_queue: Any) -> None:
+    # A transaction moved onto another kiosk's account (the platform bills and reports by it)
+    # is caught like a changed kind: not sent, dead-lettered, an alarm.
+    alarms: list[Any] = []
+    q = open_queue(on_alarm=alarms.append)
+    a, b = q.enqueue_many([("tx.a", {"who": "a"}), ("tx.a", {"who": "b"})])
+    q._conn.execute("UPDATE records SET kiosk_id = 'KSK-OTHER-0002' WHERE id = ?", (a,))
+    with pytest.raises(QueueKeyError):
+        q.read_payload(a)
+    assert [r.id for r in q.claim(10)] == [b]
+    assert q.get(a).status is Status.DEAD
+    assert {x.code for x in alarms} == {"queue_record_unreadable"}
+
+
+def test_a_record_sealed_before_the_kiosk_id_was_bound_still_opens(open_queue: Any) -> None:
+    q = open_queue()
+    rid = q.enqueue("tx.a", {"who": "a"})
+    sealer = q._need_sealer()
+    plain = sealer.open(rid, "tx.a", q._conn.execute("SELECT payload FROM records").fetchone()[0], q.kiosk_id)
+    q._conn.execute("UPDATE records SET payload = ? WHERE id = ?", (sealer.seal(rid, "tx.a", plain), rid))
+    assert q.read_payload(rid) == {"who": "a"}
+    assert [(r.id, r.payload) for r in q.claim(10)] == [(rid, {"who": "a"})]
+    # and a blob sealed with the kiosk id never opens in the shorter form
+    bound = sealer.seal(rid, "tx.a", plain, kiosk_id=q.kiosk_id)
+    with pytest.raises(QueueKeyError):
+        sealer.open(rid, "tx.a", bound)
+
+
 def test_group_readable_key_file_is_refused(db_path: Path) -> None:
     OfflineQueue(db_path).close()
     os.chmod(db_path.with_suffix(".key"), 0o640)
