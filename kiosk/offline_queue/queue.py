@@ -125,6 +125,8 @@ class OfflineQueue(QueueViews):
         self._ids.advance_past(self._conn.execute(_LAST_SEQ).fetchone()[0])
         if self.owner:
             self._wal_sized = False
+            with self._tx() as conn:  # a file pruned by a build from before this rule
+                schema.keep_fresh_from_reachable(conn)
             released = self.release_claims()
             if released:
                 log.warning("released claims left in flight by an earlier run",

@@ -48,6 +48,23 @@ FRESH = (
 )
 
 
+
+def keep_fresh_from_reachable(conn: sqlite3.Connection) -> None:
+    """Bring meta's ``fresh_from`` down to at most the largest key + 1 (in the caller's write
+    transaction).
+
+    A new row only has to be past the largest key there (the v4 trigger), so ``fresh_from``
+    must never stand above that, or a new fresh row could land below it and never be claimed
+    nor counted.  Only deleting rows can break this (prune deleting the newest, acked ones,
+    then a restart with the clock behind them): whatever deletes rows calls this after.
+    Lowering ``fresh_from`` is always safe: claims then read from a little earlier.
+    """
+    conn.execute(
+        "UPDATE meta SET value = (SELECT coalesce(max(seq), 0) + 1 FROM records) "
+        "WHERE key = 'fresh_from' AND value > (SELECT coalesce(max(seq), 0) + 1 FROM records)"
+    )
+
+
 def where_ids(ids: Iterable[str], legacy: bool = True) -> tuple[str, tuple[str, ...]]:
     """A WHERE condition (and its parameters) matching the rows of these record ids: by key
     for ids made since v4, through the legacy index for older ones (``legacy=False`` when

@@ -117,6 +117,8 @@ class QueueViews:
                     f"{schema.INDEXED} AND status = 'acked' AND acked_at < ? LIMIT ?)",
                     (now - self.config.retention_h * 3600.0, _PRUNE_CHUNK),
                 ).rowcount
+                if n:
+                    schema.keep_fresh_from_reachable(conn)
             pruned += n
             if n < _PRUNE_CHUNK:
                 break

@@ -210,3 +210,60 @@ def test_enqueue_many_beside_a_lagging_writer(open_queue: Any, monkeypatch: pyte
     batch = q.enqueue_many([("tx.c", {"n": i}) for i in range(3)])
     assert min(batch) > max(early)
     assert [r.id for r in q.claim(10)] == early + batch
+
+
+def test_a_record_made_after_prune_emptied_the_top_and_a_clock_step_back_is_sent(
+    open_queue: Any, clock: Any
+) -> None:
+    # Prune deleted the newest (acked) rows; the kiosk restarts with its clock a minute behind
+    # them (no NTP yet).  The first record made then must still be claimed and counted.
+    from kiosk.config import QueueSection
+
+    def wall_ids() -> ids.IdMaker:
+        return ids.IdMaker(clock_ns=lambda: int(clock.now * 1e9))
+
+    config = QueueSection(retention_h=0.0)
+    q = open_queue(config=config)
+    q._ids = wall_ids()
+    q.enqueue_many([("tx.old", {"n": i}) for i in range(5)])
+    clock.advance(1)
+    q.ack([r.id for r in q.claim(10)])
+    clock.advance(1)
+    assert q.prune()["pruned"] == 5
+    q.close()
+    clock.advance(-60)
+    q = open_queue(config=config)
+    q._ids = wall_ids()
+    rid = q.enqueue("tx.renewal", {"told": "done"})
+    assert q.stats()["pending"] == 1
+    assert [r.id for r in q.claim(10)] == [rid]
+
+
+def test_prune_alone_keeps_new_records_claimable(open_queue: Any, clock: Any) -> None:
+    # The same without a restart in between: this instance's ids rise on their own, but a
+    # second instance (another process) made with the clock behind must not be lost either.
+    from kiosk.config import QueueSection
+
+    config = QueueSection(retention_h=0.0)
+    q = open_queue(config=config)
+    q.enqueue_many([("tx.old", {"n": i}) for i in range(3)])
+    q.ack([r.id for r in q.claim(10)])
+    clock.advance(1)
+    q.prune()
+    other = open_queue(config=config)
+    other._ids = ids.IdMaker(clock_ns=lambda: time.time_ns() - 60_000_000_000)
+    rid = other.enqueue("tx.renewal", {"told": "done"})
+    assert [r.id for r in q.claim(10)] == [rid]
+
+
+def test_a_file_left_with_fresh_from_past_its_keys_is_mended_at_open(open_queue: Any) -> None:
+    # What a build from before the rule could leave after a prune.
+    q = open_queue()
+    q.enqueue("tx.old", {})
+    q.ack([r.id for r in q.claim(10)])
+    q._conn.execute("UPDATE meta SET value = value + 1000000 WHERE key = 'fresh_from'")
+    q.close()
+    q = open_queue()
+    q._ids = ids.IdMaker(clock_ns=lambda: time.time_ns() - 60_000_000_000)
+    rid = q.enqueue("tx.renewal", {})
+    assert [r.id for r in q.claim(10)] == [rid]
