@@ -493,19 +493,21 @@ class OfflineQueue(QueueViews):
         record that crashes the process on every try cannot crash it forever.
         """
         now = self._clock()
-        cutoff = now if older_than_s is None else now - older_than_s
+        # At start every claim goes, whatever its time: one made while the clock was ahead
+        # (then corrected) would otherwise stay in flight until the clock caught up.
+        older = "" if older_than_s is None else " AND coalesce(claimed_at, 0) <= ?"
+        cutoff = () if older_than_s is None else (now - older_than_s,)
         with self._tx() as conn:
             cur = conn.execute(
                 "UPDATE records SET status = 'dead', dead_reason = 'in flight at a crash after "
                 "the last allowed attempt', dead_at = ?, claimed_at = NULL "
-                f"WHERE {schema.INDEXED} AND status = 'in_flight' AND attempts >= ? "
-                "AND coalesce(claimed_at, 0) <= ?",
-                (now, self.policy.max_attempts, cutoff),
+                f"WHERE {schema.INDEXED} AND status = 'in_flight' AND attempts >= ?{older}",
+                (now, self.policy.max_attempts, *cutoff),
             )
             cur2 = conn.execute(
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, claimed_at = NULL "
-                f"WHERE {schema.INDEXED} AND status = 'in_flight' AND coalesce(claimed_at, 0) <= ?",
-                (now, cutoff),
+                f"WHERE {schema.INDEXED} AND status = 'in_flight'{older}",
+                (now, *cutoff),
             )
             return cur.rowcount + cur2.rowcount
 

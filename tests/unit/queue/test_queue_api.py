@@ -137,6 +137,19 @@ def test_claims_left_in_flight_are_released_at_start_by_the_owner_only(open_queu
     assert [r.attempts for r in q.claim(3)] == [2, 2, 2]
 
 
+def test_claims_made_with_the_clock_ahead_are_released_at_start_all_the_same(
+    open_queue: Any, clock: Any
+) -> None:
+    q = open_queue()
+    rid = q.enqueue("tx", {})
+    clock.advance(86_400)  # booted a day ahead
+    assert len(q.claim(1)) == 1
+    q.close()  # crash; at the next boot the clock is right again
+    clock.advance(-86_400)
+    q = open_queue()
+    assert [r.id for r in q.claim(1)] == [rid]
+
+
 def test_a_record_in_flight_at_a_crash_after_its_last_attempt_is_dead_lettered(open_queue: Any) -> None:
     q = open_queue(config=QueueSection(max_attempts=1))
     rid = q.enqueue("tx", {})
