@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 
 from kiosk.config import QueueSection
 
+#: The longest ``retry_after`` a failure may ask for (a server's Retry-After): past a day, the
+#: next try comes after a day (it can ask again then).
+LONGEST_RETRY_AFTER_S = 24 * 3600.0
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -32,6 +36,13 @@ class RetryPolicy:
             max_s=section.backoff_max_s,
             rng=rng or random.Random(),
         )
+
+    @property
+    def longest_wait_s(self) -> float:
+        """The longest any record is told to wait (a longer ``retry_after`` is cut to it).  So
+        a due time further ahead than this was set while the clock was ahead, since set back:
+        claims take such a record at once rather than after the clock's error."""
+        return max(self.max_s, LONGEST_RETRY_AFTER_S)
 
     def ceiling(self, attempts: int) -> float:
         """Largest delay after ``attempts`` failed attempts, seconds."""

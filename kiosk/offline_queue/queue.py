@@ -328,7 +328,7 @@ class OfflineQueue(QueueViews):
         out: list[Record] = []
         broken: list[str] = []
         with self._tx() as conn:
-            chosen = self._choose(conn, now, int(max_items), max_bytes)
+            chosen = self._choose(conn, now, int(max_items), max_bytes, self.policy.longest_wait_s)
             if not chosen:
                 return []
             rows = conn.execute(
@@ -360,14 +360,18 @@ class OfflineQueue(QueueViews):
         return out
 
     @staticmethod
-    def _choose(conn: sqlite3.Connection, now: float, max_items: int, max_bytes: int) -> list[int]:
+    def _choose(
+        conn: sqlite3.Connection, now: float, max_items: int, max_bytes: int, longest_wait_s: float
+    ) -> list[int]:
         """The keys a claim takes, oldest due first, and meta's fresh_from moved past them.
 
         Two sources: fresh rows (never tried) by key from fresh_from, and retried ones from
         the state index; merged by (due, created, key).  Fresh rows are all due, whatever
         their due time says: they were due when made, and a clock set back since (a kiosk
         that booted with its clock ahead, then synced) must not hold them, and every newer
-        one behind them, until the clock catches up."""
+        one behind them, until the clock catches up.  For the same reason a retried row due
+        further ahead than any wait the queue gives (``longest_wait_s``) is due now: it was
+        told to wait while the clock was ahead."""
         start = conn.execute("SELECT value FROM meta WHERE key = 'fresh_from'").fetchone()[0]
         fresh = conn.execute(
             "SELECT seq, size, next_attempt_at, created_at FROM records WHERE seq >= ? "
@@ -380,9 +384,17 @@ class OfflineQueue(QueueViews):
             "ORDER BY next_attempt_at, created_at, seq LIMIT ?",  # index order; ties sorted by key
             (now, max_items),
         ).fetchall()
+        skewed = conn.execute(
+            "SELECT seq, size, next_attempt_at, created_at FROM records "
+            f"WHERE {schema.INDEXED} AND status = 'pending' AND next_attempt_at > ? "
+            "ORDER BY next_attempt_at, created_at, seq LIMIT ?",
+            (now + longest_wait_s, max_items),
+        ).fetchall()
         chosen: list[int] = []
         total = 0
-        for seq, size, _due, _created in heapq.merge(fresh, retried, key=lambda r: (r[2], r[3], r[0])):
+        for seq, size, _due, _created in heapq.merge(
+            fresh, retried, skewed, key=lambda r: (r[2], r[3], r[0])
+        ):
             if len(chosen) == max_items or (chosen and total + size > max_bytes):
                 break
             chosen.append(seq)
@@ -444,7 +456,8 @@ class OfflineQueue(QueueViews):
                 if reason is not None:
                     dead.append((reason, now, key))
                     continue
-                wait = max(0.0, retry_after) if retry_after is not None else self.policy.delay(attempts)
+                wait = (min(max(0.0, retry_after), self.policy.longest_wait_s) if retry_after is not None
+                        else self.policy.delay(attempts))
                 retry.append((now + wait, error, max(attempts, 1), key))
             conn.executemany(
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, last_error = ?, "

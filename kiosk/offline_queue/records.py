@@ -18,8 +18,15 @@ class Status(str, Enum):
 
 
 def utc(ts: float | None) -> datetime | None:
-    """A Unix time as an aware UTC datetime (None stays None)."""
-    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC)
+    """A Unix time as an aware UTC datetime (None stays None; a time past what datetime holds,
+    e.g. written by an older build, as its largest or smallest value rather than an error that
+    would stop a technician listing the queue)."""
+    if ts is None:
+        return None
+    try:
+        return datetime.fromtimestamp(ts, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return (datetime.max if ts > 0 else datetime.min).replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

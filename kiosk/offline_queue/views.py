@@ -47,11 +47,12 @@ class QueueViews:
         # One statement, so one consistent snapshot: the state index covers all rows but the
         # fresh ones, which are counted from the table past fresh_from.
         for status, n, first, ready in self._read(
-            "SELECT status, count(*), min(created_at), sum(next_attempt_at <= ?1) FROM records "
+            "SELECT status, count(*), min(created_at), "
+            "sum(next_attempt_at <= ?1 OR next_attempt_at > ?1 + ?2) FROM records "  # as claim: _choose
             f"WHERE {schema.INDEXED} GROUP BY status UNION ALL "
             "SELECT 'pending', count(*), min(created_at), count(*) FROM records "  # all due
             f"WHERE {schema.FRESH}",
-            (now,),
+            (now, self.policy.longest_wait_s),
         ):
             counts[status] += n
             if status == Status.PENDING.value and n:

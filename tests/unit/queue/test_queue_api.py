@@ -83,6 +83,43 @@ def test_retry_after_is_honoured(open_queue: Any, clock: Any) -> None:
     assert [r.id for r in q.claim(1)] == [rid]
 
 
+def test_a_retry_after_past_any_sane_wait_is_cut_and_the_queue_still_lists(
+    open_queue: Any, clock: Any
+) -> None:
+    from kiosk.offline_queue import cli
+
+    q = open_queue()
+    rid = q.enqueue("tx", {})
+    q.claim(1)
+    q.fail([rid], "HTTP 503", 1e12)  # a server's garbage Retry-After (year ~33,700)
+    info = q.get(rid)
+    assert info.next_attempt_at.timestamp() == clock.now + q.policy.longest_wait_s
+    assert [r.id for r in q.list_records()] == [rid]
+    assert cli._row(info)  # the technician's list line renders
+    clock.advance(q.policy.longest_wait_s)
+    assert [r.id for r in q.claim(1)] == [rid]
+
+
+def test_a_wait_set_while_the_clock_was_ahead_ends_when_the_clock_is_set_right(
+    open_queue: Any, clock: Any
+) -> None:
+    q = open_queue()
+    clock.advance(7 * 86_400)  # booted a week ahead
+    rid = q.enqueue("tx", {})
+    q.claim(1)
+    q.fail([rid], "HTTP 503", 3600.0)
+    clock.advance(-7 * 86_400)  # NTP sets it right
+    assert q.stats()["due"] == 1
+    assert [r.id for r in q.claim(1)] == [rid]
+
+
+def test_a_time_past_what_datetime_holds_is_shown_not_raised() -> None:
+    from kiosk.offline_queue.records import utc
+
+    assert utc(1e15).year == 9999 and utc(-1e15).year == 1
+    assert utc(0.0).isoformat() == "1970-01-01T00:00:00+00:00"
+
+
 def test_dead_letter_keeps_reason_and_retry_revives(open_queue: Any) -> None:
     q = open_queue()
     rid = q.enqueue("tx", {"x": 1})
