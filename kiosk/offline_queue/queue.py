@@ -120,6 +120,7 @@ class OfflineQueue(QueueViews):
             self.path, self._prepare, self.owner, self._moved_aside, self._clock
         )
         schema.set_size_cap(self._conn, self.config.size_cap_mb * 1024 * 1024)
+        store.limit_wal(self._conn)
         self._legacy = schema.has_legacy_rows(self._conn)
         # New ids start past every key there (a clock stepped back since the last run).
         self._ids.advance_past(self._conn.execute(_LAST_SEQ).fetchone()[0])

@@ -142,6 +142,24 @@ _WAL_FRAME_HEADER = 24
 _WAL_HEADER = 32
 
 
+def wal_checkpoint_bytes(conn: sqlite3.Connection) -> int:
+    """The size of a WAL holding exactly the frames SQLite lets in before a checkpoint."""
+    pages = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    return _WAL_HEADER + max(pages, 0) * (page_size + _WAL_FRAME_HEADER)
+
+
+def limit_wal(conn: sqlite3.Connection) -> None:
+    """Let the WAL shrink back to its pre-sized length after a checkpoint.
+
+    A transaction larger than a checkpoint (prune's incremental vacuum moving thousands of
+    pages) grows the WAL past it, and SQLite keeps a WAL at its largest: tens of MB held for
+    as long as the kiosk runs, outside the size cap.  ``journal_size_limit`` makes SQLite cut
+    it back to this length when it next starts over from the top of the file.
+    """
+    conn.execute(f"PRAGMA journal_size_limit={wal_checkpoint_bytes(conn)}")
+
+
 def presize_wal(conn: sqlite3.Connection, db_path: Path) -> bool:
     """Grow ``<db>-wal`` with zeros to the size SQLite lets it reach before a checkpoint.
 
@@ -160,9 +178,7 @@ def presize_wal(conn: sqlite3.Connection, db_path: Path) -> bool:
     and only past the current end of the file.  A write that fails (a full disk) gives the
     space back before the error is raised.  Returns True if the file was grown.
     """
-    pages = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
-    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
-    target = _WAL_HEADER + max(pages, 0) * (page_size + _WAL_FRAME_HEADER)
+    target = wal_checkpoint_bytes(conn)
     wal = Path(str(db_path) + "-wal")
     conn.execute("BEGIN IMMEDIATE")
     try:

@@ -149,3 +149,23 @@ def test_a_full_disk_at_presize_keeps_frames_already_in_the_wal(
     assert wal.stat().st_size >= before
     assert owner.integrity_check() == ["ok"]
     assert [r.id for r in owner.claim(10)] == [first, second]
+
+
+def test_the_wal_goes_back_to_its_size_after_a_prune_that_outgrew_it(
+    open_queue: Any, db_path: Path, clock: Any
+) -> None:
+    # prune's vacuum moves thousands of pages through the WAL; the disk must get them back
+    from kiosk.config import QueueSection
+
+    q = open_queue(config=QueueSection(retention_h=0.0))
+    for _ in range(8):
+        q.enqueue_many([("tx.fill", {"text": "x" * 400, "n": i}) for i in range(1000)])
+    while batch := q.claim(1000):
+        q.ack([r.id for r in batch])
+    clock.advance(1)
+    q.prune()
+    assert _wal(db_path).stat().st_size > _full_size(q)  # the vacuum outgrew the checkpoint
+    for i in range(2 * q._read("PRAGMA wal_autocheckpoint")[0][0]):  # past the next checkpoint
+        q.enqueue("tx.after", {"n": i})
+    assert _wal(db_path).stat().st_size == _full_size(q)
+    assert q.stats()["pending"] == 2000
