@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Self
 
@@ -48,6 +48,8 @@ _COLUMNS = "seq, id, kind, kiosk_id, created_at, status, attempts, next_attempt_
 _INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
 _LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM records"
 _ROW_ATTEMPTS = 16
+#: Room past the size cap for everything but new records (or 2% of the cap if larger).
+SPARE_BYTES = 1024 * 1024
 _IDS = "SELECT value FROM json_each(?)"
 # In "<rows by id> AND +status ...", the unary + keeps SQLite on the key lookups instead of
 # walking every pending or in-flight row through the state index.
@@ -119,7 +121,10 @@ class OfflineQueue(QueueViews):
         self._conn = store.open_checked(
             self.path, self._prepare, self.owner, self._moved_aside, self._clock
         )
-        schema.set_size_cap(self._conn, self.config.size_cap_mb * 1024 * 1024)
+        self._cap_pages = schema.pages_for(self._conn, self.config.size_cap_mb * 1024 * 1024)
+        self._drain_pages = self._cap_pages + max(schema.pages_for(self._conn, SPARE_BYTES),
+                                                  self._cap_pages // 50)
+        schema.set_page_cap(self._conn, self._cap_pages)
         store.limit_wal(self._conn)
         self._legacy = schema.has_legacy_rows(self._conn)
         # New ids start past every key there (a clock stepped back since the last run).
@@ -191,17 +196,28 @@ class OfflineQueue(QueueViews):
 
     # -- plumbing ----------------------------------------------------------------------------
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE ... COMMIT), SQLite errors mapped."""
+    def _tx(self, new_records: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT), SQLite errors mapped.
+
+        The size cap is for new records only: every other write (claims, acks, failures,
+        prune) may use a spare margin past it, so a full queue can always be drained and
+        emptied, never wedged with its backlog inside (a claim needs pages for its index
+        entries).  ``new_records``: this transaction adds records, so the cap applies."""
         with self._lock:
             conn = self._connection()
             try:
+                if not new_records:
+                    schema.set_page_cap(conn, self._drain_pages)
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
             except BaseException as exc:
                 self._abort(conn, exc)
                 raise
+            finally:
+                if not new_records:
+                    with suppress(sqlite3.Error):  # a connection that broke: its error is raised
+                        schema.set_page_cap(conn, self._cap_pages)
 
     def _abort(self, conn: sqlite3.Connection, exc: BaseException) -> None:
         """Roll back a failed write; an SQLite error is raised as the queue's own error."""
@@ -301,7 +317,7 @@ class OfflineQueue(QueueViews):
         with self._lock:
             if not self._wal_sized:
                 self._size_wal(self._connection())
-        with self._tx() as conn:
+        with self._tx(new_records=True) as conn:
             self._ids.advance_past(conn.execute(_LAST_SEQ).fetchone()[0])  # we hold the write lock
             rows = [self._sealed_row(sealer, kind, plain, now) for kind, plain in plains]
             if conn.executemany(_INSERT, rows).rowcount != len(rows):  # not possible: we checked

@@ -184,11 +184,16 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-def set_size_cap(conn: sqlite3.Connection, cap_bytes: float) -> None:
+def pages_for(conn: sqlite3.Connection, size_bytes: float) -> int:
+    """How many database pages hold ``size_bytes`` (at least 8)."""
+    page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    return max(math.ceil(size_bytes / page), 8)
+
+
+def set_page_cap(conn: sqlite3.Connection, pages: int) -> None:
     """Cap the database file: past it SQLite answers SQLITE_FULL, which the queue raises as
     QueueFull, exactly as a full disk.  (A cap below the current size freezes it at that size.)"""
-    page = int(conn.execute("PRAGMA page_size").fetchone()[0])
-    conn.execute(f"PRAGMA max_page_count={max(math.ceil(cap_bytes / page), 8)}")
+    conn.execute(f"PRAGMA max_page_count={int(pages)}")
 
 
 def version(conn: sqlite3.Connection) -> int:

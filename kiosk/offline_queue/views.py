@@ -6,6 +6,8 @@ small; it uses the queue's ``_read``/``_tx`` plumbing, clock, config and policy.
 
 from __future__ import annotations
 
+import logging
+import math
 import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -21,6 +23,10 @@ from kiosk.offline_queue.records import RecordInfo, Status
 from kiosk.offline_queue.store import Alarm
 
 _PRUNE_CHUNK = 5000
+#: Share of the size cap past which prune deletes every acked record.
+NEAR_CAP = 0.9
+
+log = logging.getLogger(__name__)
 
 
 class QueueViews:
@@ -37,6 +43,7 @@ class QueueViews:
     _connection: Callable[[], sqlite3.Connection]
     _translate: Callable[[sqlite3.Error], QueueError]
     _need_sealer: Callable[[], crypto.Sealer]
+    _cap_pages: int
     _where_ids: Callable[[list[str]], tuple[str, tuple[str, ...]]]
 
     def stats(self) -> dict[str, Any]:
@@ -108,15 +115,23 @@ class QueueViews:
 
     def prune(self) -> dict[str, int]:
         """Housekeeping: delete acked records past retention, dead-letter pending ones past
-        the age limit, and give freed pages back to the disk (incremental vacuum)."""
+        the age limit, and give freed pages back to the disk (incremental vacuum).
+
+        Near the size cap (new records refused or about to be) every acked record goes,
+        retention or not: delivered history gives way to transactions not yet taken."""
         now = self._clock()
+        cutoff = now - self.config.retention_h * 3600.0
+        if self._read("PRAGMA page_count")[0][0] >= NEAR_CAP * self._cap_pages:
+            cutoff = math.inf
+            log.warning("queue near its size cap: pruning every acked record",
+                        extra={"event": "queue_prune_near_cap"})
         pruned = 0
         while True:  # in chunks, so enqueue never waits long behind a big prune
             with self._tx() as conn:
                 n = conn.execute(
                     "DELETE FROM records WHERE seq IN (SELECT seq FROM records WHERE "
                     f"{schema.INDEXED} AND status = 'acked' AND acked_at < ? LIMIT ?)",
-                    (now - self.config.retention_h * 3600.0, _PRUNE_CHUNK),
+                    (cutoff, _PRUNE_CHUNK),
                 ).rowcount
                 if n:
                     schema.keep_fresh_from_reachable(conn)

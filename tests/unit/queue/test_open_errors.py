@@ -113,3 +113,28 @@ def test_fail_needs_a_finite_number_of_seconds(
     with pytest.raises((TypeError, ValueError), match="retry_after"):
         q.fail([rid], "boom", retry_after)
     assert q.stats()["in_flight"] == 1  # nothing changed
+
+
+def test_a_queue_at_its_size_cap_still_drains_and_then_takes_records_again(
+    open_queue: Any, clock: Any
+) -> None:
+    # Small records fill the cap; the sync agent's claims (which need index pages) and acks
+    # must still work, and prune must make room even before the acked ones' retention ends.
+    from kiosk.config import QueueSection
+    from kiosk.errors import QueueFull
+
+    q = open_queue(config=QueueSection(size_cap_mb=0.25, retention_h=72.0))
+    made = 0
+    with pytest.raises(QueueFull):
+        while True:
+            q.enqueue("tx", {"i": made})
+            made += 1
+    drained = 0
+    while batch := q.claim(500):
+        drained += q.ack([r.id for r in batch])
+    assert drained == made
+    clock.advance(60)  # long before the acked ones' 72 h retention
+    assert q.prune()["pruned"] == made
+    for i in range(made // 2):
+        q.enqueue("tx", {"after": i})
+    assert q.stats()["pending"] == made // 2
