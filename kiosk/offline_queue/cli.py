@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -192,10 +193,17 @@ def _print_record(args: argparse.Namespace, info: Any, shown: Any, revealed: boo
     emit(args, data, lines)
 
 
+#: A payload key shown as it is: what a field name looks like (ASCII, short, no long number).
+#: Anything else (a name or an ID number used as a key) is shown as ``<key N>``.
+_FIELD_NAME = re.compile(r"(?!.*\d{4})[A-Za-z_][A-Za-z0-9_.:-]{0,47}")
+
+
 def _masked(value: Any) -> Any:
-    """Keep the shape (keys, list lengths), hide every value."""
+    """Keep the shape (field names, list lengths), hide every value and every key that may
+    be data."""
     if isinstance(value, dict):
-        return {k: _masked(v) for k, v in value.items()}
+        return {(k if _FIELD_NAME.fullmatch(k) else f"<key {n}>"): _masked(v)
+                for n, (k, v) in enumerate(value.items(), 1)}
     if isinstance(value, list):
         return [_masked(v) for v in value]
     return "***"

@@ -82,6 +82,17 @@ def test_list_and_show_never_print_personal_data(filled: dict[str, str], db_path
     assert NAME not in out and NID not in out
 
 
+def test_show_hides_keys_that_may_be_data(db_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAWABA_QUEUE_KEY", KEY_HEX)
+    with OfflineQueue(db_path, KEY) as q:
+        rid = q.enqueue("service.family", {"dependants": {NAME: "spouse", NID: "child", "هدى": "x"},
+                                           "passport_number": "A1", "address.line2": "x"})
+    run(["queue", "show", rid, "--db", str(db_path), "--json"])
+    shown = json.loads(capsys.readouterr().out)["payload"]
+    assert shown == {"dependants": {"<key 1>": "***", "<key 2>": "***", "<key 3>": "***"},
+                     "passport_number": "***", "address.line2": "***"}
+
+
 @pytest.fixture
 def register(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A technician register with T-0042 (card 04A2B3C4) enrolled; cheap scrypt for speed."""
