@@ -6,6 +6,11 @@ attract → language → identify → menu → service_step(s) → done; ``cance
 state with a person in it, ``fail`` from every state, and the hidden maintenance gesture sends
 ``request_maintenance``.
 
+Faults: ``fail`` carries a ``reason`` (the part that failed: ``queue``, ``devices``...) and
+``recover`` the reason that is fixed.  The flow keeps the set of active reasons; a recovery
+clears only its own reason, and the kiosk leaves ``out_of_service`` only when none is left (a
+device recovery while the queue is down keeps it out of service).
+
 Idle policy (config ``idle.*``): in any state with a person in it, ``timeout_s`` without
 activity moves to ``idle_warning`` with a countdown of ``warning_s``; ``extend_time`` returns to
 the interrupted state and works ``max_extensions`` times per session; when the countdown runs
@@ -83,6 +88,10 @@ ALL_STATES = frozenset(State)
 RESUME = "<resume>"
 #: Pseudo-target: stay in the current state (preference events).
 STAY = "<stay>"
+#: The reason of a ``fail`` or ``recover`` sent without one.  A bare ``recover`` clears only
+#: this generic reason, never a named one (``queue``, ``devices``...): only the part that
+#: reported a fault can say it is fixed.
+GENERIC_FAULT = "fault"
 
 
 @dataclass(frozen=True)
@@ -116,7 +125,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(State.IDLE_WARNING, Event.EXTEND_TIME, RESUME, "can_extend"),
     _row(State.IDLE_WARNING, Event.EXPIRE, State.ATTRACT),
     _row(ALL_STATES - {State.OUT_OF_SERVICE}, Event.FAIL, State.OUT_OF_SERVICE),
-    _row(State.OUT_OF_SERVICE, Event.RECOVER, State.ATTRACT),
+    _row(State.OUT_OF_SERVICE, Event.FAIL, STAY),  # one more fault reason
+    _row(State.OUT_OF_SERVICE, Event.RECOVER, State.ATTRACT, "last_fault_cleared"),
+    # A recovery is recorded in every state, so a reason cleared while nobody is watching
+    # (e.g. during maintenance) does not stay active for ever.
+    _row(ALL_STATES, Event.RECOVER, STAY),
     _row(ALL_STATES - {State.MAINTENANCE_LOGIN}, Event.REQUEST_MAINTENANCE, State.MAINTENANCE_LOGIN),
     _row(State.MAINTENANCE_LOGIN, Event.LEAVE_MAINTENANCE, State.ATTRACT),
     _row(ALL_STATES, Event.SWITCH_LANGUAGE, STAY, "known_language"),
@@ -164,6 +177,11 @@ Submitter = Callable[[ServiceSpec, Mapping[str, str]], str]
 def local_reference(service: ServiceSpec, values: Mapping[str, str]) -> str:
     """Default submitter for the shell: a local reference, nothing is sent anywhere."""
     return uuid.uuid4().hex[:10].upper()
+
+
+def _fault_reason(data: Mapping[str, Any]) -> str:
+    """The fault reason an event's data names (:data:`GENERIC_FAULT` when it names none)."""
+    return str(data.get("reason", GENERIC_FAULT))
 
 
 @dataclass(frozen=True)
@@ -240,6 +258,7 @@ class Flow:
         self._step = 0
         self._error: tuple[str, str] | None = None
         self._reason = ""
+        self._faults: dict[str, None] = {}  # active fault reasons, oldest first
 
     # ---- observers -------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -347,7 +366,13 @@ class Flow:
         elif event is Event.EXTEND_TIME:
             self._extensions += 1
         elif event is Event.FAIL:
-            self._reason = str(data.get("reason", "fault"))
+            self._reason = _fault_reason(data)
+            self._faults.pop(self._reason, None)
+            self._faults[self._reason] = None  # the newest reason is the one shown
+        elif event is Event.RECOVER:
+            self._faults.pop(_fault_reason(data), None)
+            if self.state is State.OUT_OF_SERVICE and self._faults:
+                self._reason = next(reversed(self._faults))
         return True
 
     def _submit(self, value: str) -> bool:
@@ -417,6 +442,9 @@ class Flow:
 
     def _guard_can_extend(self, data: Mapping[str, Any]) -> bool:
         return self._extensions < self.config.idle.max_extensions
+
+    def _guard_last_fault_cleared(self, data: Mapping[str, Any]) -> bool:
+        return not self._faults.keys() - {_fault_reason(data)}
 
     # ---- output ----------------------------------------------------------------------------
     def _snapshot(self) -> Snapshot:

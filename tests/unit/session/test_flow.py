@@ -161,7 +161,48 @@ def test_no_idle_policy_on_attract_or_out_of_service(flow: Flow, clock: FakeCloc
     clock.advance(10_000)
     flow.tick()
     assert flow.state is State.OUT_OF_SERVICE and flow.snapshot().reason == "printer"
-    assert flow.send(Event.RECOVER) and flow.state is State.ATTRACT
+    assert flow.send(Event.RECOVER, reason="printer") and flow.state is State.ATTRACT
+
+
+def test_a_recovery_clears_only_its_own_fault(flow: Flow) -> None:
+    flow.send(Event.FAIL, reason="queue")
+    flow.send(Event.FAIL, reason="devices")  # already out of service: one more reason
+    assert flow.snapshot().reason == "devices"
+    assert flow.send(Event.RECOVER, reason="devices")
+    snap = flow.snapshot()
+    assert snap.state is State.OUT_OF_SERVICE and snap.reason == "queue"
+    assert flow.send(Event.RECOVER, reason="queue") and flow.state is State.ATTRACT
+
+
+def test_the_order_of_faults_and_recoveries_does_not_matter(flow: Flow) -> None:
+    flow.send(Event.FAIL, reason="devices")
+    flow.send(Event.FAIL, reason="queue")
+    flow.send(Event.RECOVER, reason="queue")
+    assert flow.state is State.OUT_OF_SERVICE and flow.snapshot().reason == "devices"
+    flow.send(Event.RECOVER, reason="printer")  # never failed: changes nothing
+    flow.send(Event.RECOVER, reason="devices")
+    assert flow.state is State.ATTRACT and flow.snapshot().reason == ""
+
+
+def test_a_bare_recover_clears_only_a_bare_fail(flow: Flow) -> None:
+    flow.send(Event.FAIL)
+    assert flow.snapshot().reason == "fault"
+    flow.send(Event.FAIL, reason="queue")
+    flow.send(Event.RECOVER)
+    assert flow.state is State.OUT_OF_SERVICE and flow.snapshot().reason == "queue"
+    flow.send(Event.RECOVER, reason="queue")
+    assert flow.state is State.ATTRACT
+
+
+def test_a_recovery_is_remembered_outside_out_of_service(flow: Flow) -> None:
+    flow.send(Event.FAIL, reason="queue")
+    flow.send(Event.REQUEST_MAINTENANCE)
+    assert flow.send(Event.RECOVER, reason="queue")  # the queue came back during maintenance
+    assert flow.state is State.MAINTENANCE_LOGIN
+    flow.send(Event.LEAVE_MAINTENANCE)
+    flow.send(Event.FAIL, reason="devices")
+    flow.send(Event.RECOVER, reason="devices")
+    assert flow.state is State.ATTRACT  # the queue's fault did not linger
 
 
 def test_fail_wipes_the_session(flow: Flow) -> None:
