@@ -131,11 +131,11 @@ def open_queue(cfg: Config) -> Any:
 
 
 def build_submitter(queue: Any, flow: Callable[[], Flow]) -> Any:
-    """The function that turns a finished service into a queued transaction."""
-    if queue is None:
-        from kiosk.flow import local_reference
+    """The function that turns a finished service into a queued transaction.
 
-        return local_reference
+    With ``queue`` None (it could not be opened) the submitter refuses every transaction; it
+    never invents a reference.
+    """
     from kiosk.transactions import QueueSubmitter
 
     def person() -> dict[str, str]:

@@ -3,7 +3,8 @@
 The flow calls a *submitter* when the person confirms the last step; this one writes the
 transaction to the queue (durable on return, before the person is told "done") and returns the
 short reference shown on the done screen.  The full transaction id (UUIDv7, the idempotency key)
-stays in the queue and goes to the central platform.
+stays in the queue and goes to the central platform.  With no queue (it could not be opened)
+the submitter refuses every transaction: nobody is told "done" for something stored nowhere.
 """
 
 from __future__ import annotations
@@ -43,17 +44,24 @@ class QueueSubmitter:
     """A flow submitter that enqueues ``service.<id>`` transactions.
 
     ``person`` returns the identity fields of the current session that the transaction must
-    carry (national ID or document number); it is read at submit time.
+    carry (national ID or document number); it is read at submit time.  ``queue`` is None while
+    the queue cannot be opened: every submit is then refused (:data:`OUT_OF_SPACE`) until the
+    app sets ``queue`` to the reopened queue.
     """
 
-    def __init__(self, queue: Enqueues, person: Callable[[], Mapping[str, str]] = dict) -> None:
+    def __init__(self, queue: Enqueues | None,
+                 person: Callable[[], Mapping[str, str]] = dict) -> None:
         self.queue = queue
         self.person = person
 
     def __call__(self, service: ServiceSpec, values: Mapping[str, str]) -> str:
+        queue = self.queue  # read once: the app may swap it in from another thread
+        if queue is None:
+            log.error("no offline queue: transaction refused", extra={"service_id": service.id})
+            raise OUT_OF_SPACE
         payload = {"service": service.id, "fields": dict(values), "person": dict(self.person())}
         try:
-            transaction_id = self.queue.enqueue(f"service.{service.id}", payload)
+            transaction_id = queue.enqueue(f"service.{service.id}", payload)
         except QueueFull:
             log.error("queue full: transaction refused", extra={"service_id": service.id})
             raise OUT_OF_SPACE from None
