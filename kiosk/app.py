@@ -4,6 +4,11 @@
 (devices, queue, sync: each behind a small function that returns None when its package is not
 installed yet, so the shell always runs), then starts Qt.  With no display it says so and runs
 the headless demo instead.  Qt is imported only inside these functions.
+
+When the offline queue cannot be opened at start the kiosk is out of service (reason ``queue``)
+and its submitter refuses every transaction; a :class:`QueueReopener` tries again in the
+background and, once the queue opens, hands it to the submitter, starts its housekeeping and
+sync, and sends ``recover(reason="queue")``.
 """
 
 from __future__ import annotations
@@ -70,7 +75,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
 
     app = create_app(cfg)
     queue = open_queue(cfg)
-    flow = Flow(cfg, services=load_services(cfg), submitter=build_submitter(queue, lambda: flow))
+    submitter = build_submitter(queue, lambda: flow)
+    flow = Flow(cfg, services=load_services(cfg), submitter=submitter)
     crash = CrashHandler(flow)
     crash.install()
     window = MainWindow(cfg, flow)
@@ -87,7 +93,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
         flow.send(Event.FAIL, reason="queue")
     else:
         stops.append(queue.close)
-    threading.Thread(target=lambda: stops.extend(start_subsystems(cfg, flow, args.simulated, queue)),
+    threading.Thread(target=lambda: stops.extend(start_subsystems(cfg, flow, args.simulated, queue,
+                                                                  submitter)),
                      name="subsystems", daemon=True).start()
     # systemd stops the service with SIGTERM.  exit() rather than quit(): since Qt 6, quit()
     # first asks the windows to close, and the locked kiosk window refuses.
@@ -118,23 +125,31 @@ def load_services(cfg: Config) -> tuple[ServiceSpec, ...]:
     return tuple(load_service_specs(cfg))
 
 
-def open_queue(cfg: Config) -> Any:
-    """The offline queue of this unit, or None (logged) when it cannot be opened."""
+def open_queue(cfg: Config, retrying: bool = False) -> Any:
+    """The offline queue of this unit, or None (logged) when it cannot be opened.
+
+    ``retrying``: a later attempt after a failed one; logged as a one-line warning (the first
+    failure has the traceback), so a retry every 30 s does not flood the log.
+    """
     from kiosk.errors import QueueError
     from kiosk.offline_queue import OfflineQueue
 
     try:
         return OfflineQueue.from_config(cfg)
-    except QueueError:
-        log.exception("offline queue cannot be opened", extra={"component": "queue"})
+    except QueueError as exc:
+        if retrying:
+            log.warning("offline queue still cannot be opened",
+                        extra={"component": "queue", "code": type(exc).__name__})
+        else:
+            log.exception("offline queue cannot be opened", extra={"component": "queue"})
         return None
 
 
 def build_submitter(queue: Any, flow: Callable[[], Flow]) -> Any:
     """The function that turns a finished service into a queued transaction.
 
-    With ``queue`` None (it could not be opened) the submitter refuses every transaction; it
-    never invents a reference.
+    With ``queue`` None (it could not be opened) the submitter refuses every transaction until
+    a reopened queue is set on it (see :class:`QueueReopener`); it never invents a reference.
     """
     from kiosk.transactions import QueueSubmitter
 
@@ -146,8 +161,13 @@ def build_submitter(queue: Any, flow: Callable[[], Flow]) -> Any:
     return QueueSubmitter(queue, person)
 
 
-def start_subsystems(cfg: Config, flow: Flow, simulated: bool, queue: Any = None) -> list[Callable[[], None]]:
-    """Start devices, then the sync agent; returns their stop functions."""
+def start_subsystems(cfg: Config, flow: Flow, simulated: bool, queue: Any = None,
+                     submitter: Any = None) -> list[Callable[[], None]]:
+    """Start devices, then the queue's housekeeping and the sync agent; returns their stops.
+
+    With no ``queue`` (it failed to open) and a ``submitter``, a :class:`QueueReopener` keeps
+    trying to open it in the background.
+    """
     stops: list[Callable[[], None]] = []
     manager = None
     try:
@@ -157,9 +177,85 @@ def start_subsystems(cfg: Config, flow: Flow, simulated: bool, queue: Any = None
         log.exception("device layer failed to start", extra={"reason": "devices"})
         flow.send(Event.FAIL, reason="devices")
     if queue is not None:
-        stops.append(start_housekeeping(queue))
-        stops.extend(start_sync(cfg, queue, manager))
+        stops.extend(start_queue_services(cfg, queue, manager))
+    elif submitter is not None:
+        stops.append(reopen_queue(cfg, flow, submitter, manager).start())
     return stops
+
+
+def start_queue_services(cfg: Config, queue: Any, manager: Any) -> list[Callable[[], None]]:
+    """What runs beside an open queue: housekeeping and the sync agent; returns their stops."""
+    return [start_housekeeping(queue), *start_sync(cfg, queue, manager)]
+
+
+class QueueReopener:
+    """Tries ``opener`` every ``every_s`` until it returns a queue, then calls ``on_open``.
+
+    ``opener`` returns the queue or None (it logs its own failure); ``on_open(queue)`` puts the
+    queue to work and returns the stop functions of what it started (called by :meth:`stop`,
+    newest first).  ``wait(seconds)`` returns True when it is time to give up; the default
+    waits on :meth:`stop`.  A test injects both and calls :meth:`run` without sleeping.
+    """
+
+    def __init__(self, opener: Callable[[], Any],
+                 on_open: Callable[[Any], list[Callable[[], None]]], every_s: float = 30.0,
+                 wait: Callable[[float], bool] | None = None) -> None:
+        self.opener, self.on_open, self.every_s = opener, on_open, every_s
+        self._stopped = threading.Event()
+        self._wait = wait or self._stopped.wait
+        self._lock = threading.Lock()
+        self._stops: list[Callable[[], None]] = []
+
+    def run(self) -> Any:
+        """Retry until the queue opens (returns it) or until stopped (returns None)."""
+        while not self._wait(self.every_s):
+            try:
+                queue = self.opener()
+            except Exception:  # keep trying: a dead thread would never bring the kiosk back
+                log.exception("reopening the offline queue failed", extra={"component": "queue"})
+                continue
+            if queue is None:
+                continue
+            with self._lock:
+                if self._stopped.is_set():  # the app is shutting down: do not start anything
+                    queue.close()
+                    return None
+                self._stops = self.on_open(queue)
+            return queue
+        return None
+
+    def start(self) -> Callable[[], None]:
+        """Run on a daemon thread; returns :meth:`stop`."""
+        threading.Thread(target=self.run, name="queue-reopen", daemon=True).start()
+        return self.stop
+
+    def stop(self) -> None:
+        """Stop retrying, and stop what ``on_open`` started."""
+        with self._lock:
+            self._stopped.set()
+            stops, self._stops = self._stops, []
+        for stop in reversed(stops):
+            stop()
+
+
+def reopen_queue(cfg: Config, flow: Flow, submitter: Any, manager: Any,
+                 opener: Callable[[], Any] | None = None, every_s: float = 30.0,
+                 wait: Callable[[float], bool] | None = None) -> QueueReopener:
+    """The reopener of a queue that failed to open at start (not started yet).
+
+    When the queue opens: the submitter takes transactions again, housekeeping and sync start,
+    and the flow gets ``recover(reason="queue")`` (it comes back unless another fault remains).
+    """
+
+    def on_open(queue: Any) -> list[Callable[[], None]]:
+        log.info("offline queue opened after all", extra={"component": "queue"})
+        submitter.queue = queue
+        stops = [queue.close, *start_queue_services(cfg, queue, manager)]
+        flow.send(Event.RECOVER, reason="queue")
+        return stops
+
+    return QueueReopener(opener or (lambda: open_queue(cfg, retrying=True)), on_open,
+                         every_s=every_s, wait=wait)
 
 
 def start_housekeeping(queue: Any, every_s: float = 3600.0) -> Callable[[], None]:

@@ -1,7 +1,8 @@
 """The app when the offline queue cannot be opened at start: nothing is taken, then it comes back.
 
 The product rule: a transaction the person was told is done is never lost.  With no queue the
-kiosk is out of service and the submitter refuses (it never invents a reference).
+kiosk is out of service, the submitter refuses (it never invents a reference), and a reopener
+brings the queue back without sleeping in the test (injected opener and wait).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from kiosk.app import build_submitter, open_queue
+from kiosk.app import build_submitter, open_queue, reopen_queue
 from kiosk.config import Config, load_config
-from kiosk.errors import UserFacingError
+from kiosk.errors import QueueError, UserFacingError
 from kiosk.flow import Event, Flow, ServiceSpec, State, StepSpec
 from kiosk.offline_queue import OfflineQueue
 from kiosk.offline_queue.crypto import KEY_ENV
 from kiosk.session import Identity
-from kiosk.transactions import OUT_OF_SPACE
+from kiosk.transactions import OUT_OF_SPACE, short_reference
 
 PERSON = Identity(method="national_id", national_id="1012345678", name_ar="هدى", name_en="Huda")
 SERVICE = ServiceSpec("renew", "تجديد", "Renew passport", steps=(
@@ -91,3 +92,47 @@ def test_a_device_recovery_does_not_bring_back_a_kiosk_without_queue(cfg: Config
     flow.send(Event.FAIL, reason="devices")
     flow.send(Event.RECOVER, reason="devices")
     assert flow.state is State.OUT_OF_SERVICE and flow.snapshot().reason == "queue"
+
+
+def test_the_queue_reopened_in_the_background_brings_the_kiosk_back(cfg: Config, key_lost: Path) -> None:
+    flow, submitter = kiosk(cfg, open_queue(cfg))
+    attempts: list[str] = []
+    waits: list[float] = []
+
+    def opener() -> Any:
+        attempts.append("try")
+        if len(attempts) == 3:  # the technician has put the key file back
+            key_lost.rename(key_lost.with_name(cfg.queue.key_file))
+        return open_queue(cfg, retrying=True)
+
+    def wait(seconds: float) -> bool:
+        waits.append(seconds)
+        return False
+
+    recovered: list[str] = []
+    flow.add_listener(lambda s: recovered.append(s.state) if s.state is State.ATTRACT else None)
+    reopener = reopen_queue(cfg, flow, submitter, manager=None, opener=opener, wait=wait)
+    try:
+        queue = reopener.run()
+        assert queue is not None and len(attempts) == 3 and waits == [30.0] * 3
+        assert submitter.queue is queue
+        assert flow.state is State.ATTRACT and recovered == [State.ATTRACT]
+        submit_a_service(flow)
+        snap = flow.snapshot()
+        assert snap.state is State.DONE and snap.error is None
+        [record] = [r for r in queue.claim(10) if r.kind == "service.renew"]
+        assert short_reference(record.id) == snap.session.reference
+        assert record.payload["person"]["national_id"] == "1012345678"
+    finally:
+        reopener.stop()
+    with pytest.raises(QueueError):  # stop() closed the queue it opened
+        queue.enqueue("tx", {})
+
+
+def test_a_stopped_reopener_opens_nothing(cfg: Config) -> None:
+    flow, submitter = kiosk(cfg, None)
+    opened: list[int] = []
+    reopener = reopen_queue(cfg, flow, submitter, None, opener=lambda: opened.append(1),
+                            wait=lambda s: True)
+    assert reopener.run() is None and not opened
+    assert submitter.queue is None and flow.state is State.OUT_OF_SERVICE
