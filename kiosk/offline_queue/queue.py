@@ -48,6 +48,9 @@ _COLUMNS = "seq, id, kind, kiosk_id, created_at, status, attempts, next_attempt_
 _INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
 _LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM records"
 _ROW_ATTEMPTS = 16
+#: A record in flight alone when the kiosk stops for this many times is dead-lettered (its
+#: dead reason says "third": change both together).
+CRASH_LIMIT = 3
 #: Room past the size cap for everything but new records (or 2% of the cap if larger).
 SPARE_BYTES = 1024 * 1024
 _IDS = "SELECT value FROM json_each(?)"
@@ -388,7 +391,16 @@ class OfflineQueue(QueueViews):
         that booted with its clock ahead, then synced) must not hold them, and every newer
         one behind them, until the clock catches up.  For the same reason a retried row due
         further ahead than any wait the queue gives (``longest_wait_s``) is due now: it was
-        told to wait while the clock was ahead."""
+        told to wait while the clock was ahead.
+
+        But a record that was in flight when the kiosk stopped goes first, alone: if it is
+        what stops the kiosk, it must not take a batch down with it again."""
+        suspect = conn.execute(
+            "SELECT seq FROM records WHERE status = 'pending' AND crashes > 0 "
+            "ORDER BY next_attempt_at, created_at, seq LIMIT 1"
+        ).fetchone()
+        if suspect is not None:
+            return [suspect[0]]
         start = conn.execute("SELECT value FROM meta WHERE key = 'fresh_from'").fetchone()[0]
         fresh = conn.execute(
             "SELECT seq, size, next_attempt_at, created_at FROM records WHERE seq >= ? "
@@ -478,7 +490,7 @@ class OfflineQueue(QueueViews):
                 retry.append((now + wait, error, max(attempts, 1), key))
             conn.executemany(
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, last_error = ?, "
-                "attempts = ?, claimed_at = NULL WHERE seq = ?",
+                "attempts = ?, claimed_at = NULL, crashes = 0 WHERE seq = ?",  # it was survived
                 retry,
             )
             conn.executemany(
@@ -508,7 +520,7 @@ class OfflineQueue(QueueViews):
         with self._tx() as conn:
             cur = conn.execute(  # the v4 trigger brings fresh_from back to these rows
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, attempts = 0, "
-                f"dead_reason = NULL, dead_at = NULL WHERE {where} "
+                f"crashes = 0, dead_reason = NULL, dead_at = NULL WHERE {where} "
                 "AND +status IN ('dead', 'pending')",
                 (self._clock(), *params),
             )
@@ -517,10 +529,12 @@ class OfflineQueue(QueueViews):
     def release_claims(self, older_than_s: float | None = None) -> int:
         """Return records left in flight to pending; returns how many.
 
-        Done at start by the owner for every claim (a crash left them).  A live sync agent
-        that lost track of a batch may pass ``older_than_s`` to release only claims older
-        than that.  A record that has used up its attempts is dead-lettered instead, so a
-        record that crashes the process on every try cannot crash it forever.
+        Done at start by the owner for every claim (the kiosk stopped: a crash, a power cut).
+        A live sync agent that lost track of a batch may pass ``older_than_s`` to release only
+        claims older than that.  Each released record counts one more crash and is then
+        claimed alone (see :meth:`claim`), so a record that stops the kiosk every time it is
+        sent shows up alone: in flight alone at its :data:`CRASH_LIMIT`-th crash, it is
+        dead-lettered, and the records it was batched with go on.
         """
         now = self._clock()
         # At start every claim goes, whatever its time: one made while the clock was ahead
@@ -528,18 +542,24 @@ class OfflineQueue(QueueViews):
         older = "" if older_than_s is None else " AND coalesce(claimed_at, 0) <= ?"
         cutoff = () if older_than_s is None else (now - older_than_s,)
         with self._tx() as conn:
-            cur = conn.execute(
-                "UPDATE records SET status = 'dead', dead_reason = 'in flight at a crash after "
-                "the last allowed attempt', dead_at = ?, claimed_at = NULL "
-                f"WHERE {schema.INDEXED} AND status = 'in_flight' AND attempts >= ?{older}",
-                (now, self.policy.max_attempts, *cutoff),
+            rows = conn.execute(
+                f"SELECT seq, crashes FROM records WHERE {schema.INDEXED} AND status = 'in_flight'{older}",
+                cutoff,
+            ).fetchall()
+            alone = len(rows) == 1
+            dead = {seq for seq, crashes in rows if alone and crashes + 1 >= CRASH_LIMIT}
+            conn.executemany(
+                "UPDATE records SET status = 'dead', dead_reason = 'in flight, alone, when the kiosk "
+                "stopped for the third time: it may be what stops it', dead_at = ?, "
+                "claimed_at = NULL, crashes = crashes + 1 WHERE seq = ?",
+                [(now, seq) for seq in dead],
             )
-            cur2 = conn.execute(
-                "UPDATE records SET status = 'pending', next_attempt_at = ?, claimed_at = NULL "
-                f"WHERE {schema.INDEXED} AND status = 'in_flight'{older}",
-                (now, *cutoff),
+            conn.executemany(
+                "UPDATE records SET status = 'pending', next_attempt_at = ?, claimed_at = NULL, "
+                "crashes = crashes + 1, last_error = 'in flight when the kiosk stopped' WHERE seq = ?",
+                [(now, seq) for seq, _ in rows if seq not in dead],
             )
-            return cur.rowcount + cur2.rowcount
+            return len(rows)
 
     def close(self) -> None:
         """Close the database and give up ownership.  Idempotent."""

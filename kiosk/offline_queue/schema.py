@@ -160,7 +160,19 @@ def _v4(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4)
+def _v5(db: sqlite_utils.Database) -> None:
+    """v5: how many times a record was in flight when the kiosk stopped (crashed, lost
+    power); such "suspects" are claimed one at a time, so one that stops the kiosk every
+    time is found alone and dead-lettered, not the whole batch it came in.  A small partial
+    index finds them (empty but for the few minutes after a crash)."""
+    db.table("records").add_column("crashes", int, not_null_default=0)
+    db.execute(
+        "CREATE INDEX records_suspects ON records (next_attempt_at, created_at, seq) "
+        "WHERE status = 'pending' AND crashes > 0"
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -108,6 +108,11 @@ def test_sigkill_during_claim_and_ack_acks_nothing_twice_and_loses_nothing(tmp_p
         infos = {i.id: i for i in q.list_records(limit=10**6)}
         assert sorted(infos) == sorted(all_ids), f"seed {seed}: records lost or doubled"
         assert all(infos[i].status is Status.ACKED for i in acked)
-        assert {i.status for i in infos.values()} <= {Status.ACKED, Status.PENDING}
+        # (a record in flight alone at several kills in a row is dead-lettered as one that may
+        # be stopping the kiosk: kept, not lost)
+        dead = [i for i in infos.values() if i.status is Status.DEAD]
+        assert all("alone" in (i.dead_reason or "") for i in dead), f"seed {seed}"
+        assert {i.status for i in infos.values()} <= {Status.ACKED, Status.PENDING, Status.DEAD}
         stats = q.stats()
-        assert stats["in_flight"] == 0 and stats["acked"] + stats["pending"] == len(all_ids)
+        assert stats["in_flight"] == 0
+        assert stats["acked"] + stats["pending"] + stats["dead"] == len(all_ids)

@@ -171,7 +171,14 @@ def test_claims_left_in_flight_are_released_at_start_by_the_owner_only(open_queu
     assert q.owner
     stats = q.stats()
     assert (stats["pending"], stats["in_flight"]) == (3, 0)
-    assert [r.attempts for r in q.claim(3)] == [2, 2, 2]
+    # after a crash the records that were in flight are sent one at a time (one of them may
+    # be what stopped the kiosk), then batching resumes
+    for _ in range(3):
+        (rec,) = q.claim(3)
+        assert rec.attempts == 2
+        q.ack([rec.id])
+    q.enqueue_many([("tx", {}) for _ in range(3)])
+    assert len(q.claim(3)) == 3
 
 
 def test_claims_made_with_the_clock_ahead_are_released_at_start_all_the_same(
@@ -187,13 +194,43 @@ def test_claims_made_with_the_clock_ahead_are_released_at_start_all_the_same(
     assert [r.id for r in q.claim(1)] == [rid]
 
 
-def test_a_record_in_flight_at_a_crash_after_its_last_attempt_is_dead_lettered(open_queue: Any) -> None:
-    q = open_queue(config=QueueSection(max_attempts=1))
-    rid = q.enqueue("tx", {})
-    q.claim(1)
-    q.close()
-    q = open_queue(config=QueueSection(max_attempts=1))
-    assert q.get(rid).status is Status.DEAD
+def test_a_record_that_stops_the_kiosk_is_dead_lettered_alone_and_its_batch_goes_on(
+    open_queue: Any,
+) -> None:
+    # A record that crashes the process each time it is sent (the sync agent claims it in a
+    # batch of 50): it must end dead-lettered, the 49 others delivered, and the kiosk must
+    # stop only a few times.
+    from kiosk.offline_queue.queue import CRASH_LIMIT
+
+    q = open_queue(config=QueueSection(max_attempts=5))
+    ids = q.enqueue_many([("tx", {"n": i}) for i in range(50)])
+    poison = ids[17]
+    crashes = 0
+    while batch := q.claim(50):
+        if poison in {r.id for r in batch}:
+            q.close()  # the kiosk stops in the middle of sending it
+            crashes += 1
+            q = open_queue(config=QueueSection(max_attempts=5))
+            continue
+        q.ack([r.id for r in batch])
+    info = q.get(poison)
+    assert info.status is Status.DEAD and "alone" in info.dead_reason
+    assert q.stats()["acked"] == 49 and q.stats()["dead"] == 1
+    assert crashes == CRASH_LIMIT
+
+
+def test_a_record_survived_once_is_no_longer_sent_alone(open_queue: Any) -> None:
+    q = open_queue()
+    a, b = q.enqueue_many([("tx", {}), ("tx", {})])
+    q.claim(2)
+    q.close()  # the kiosk stops with both in flight
+    q = open_queue()
+    assert [r.id for r in q.claim(5)] == [a]
+    q.fail([a], "HTTP 503", 0.0)  # the kiosk survived sending it
+    assert [r.id for r in q.claim(5)] == [b]  # still a suspect: alone
+    q.ack([b])
+    c = q.enqueue("tx", {})
+    assert [r.id for r in q.claim(5)] == [a, c]  # batched again
 
 
 def test_prune_deletes_old_acked_records_and_shrinks_the_file(open_queue: Any, clock: Any) -> None:
