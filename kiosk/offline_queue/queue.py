@@ -97,6 +97,7 @@ class OfflineQueue(QueueViews):
         self._ids = IdMaker()  # used under self._lock only
         self._legacy = True
         self._wal_sized = True  # set False below for the owner: it pre-sizes at its first write
+        self._untidy = False  # the owner could not release the last run's claims at start
         key_path = Path(key_file) if key_file is not None else self.path.with_suffix(".key")
         self._sealer: crypto.Sealer | None = None
         self._owner = store.OwnerLock(self.path)
@@ -134,12 +135,24 @@ class OfflineQueue(QueueViews):
         self._ids.advance_past(self._conn.execute(_LAST_SEQ).fetchone()[0])
         if self.owner:
             self._wal_sized = False
-            with self._tx() as conn:  # a file pruned by a build from before this rule
-                schema.keep_fresh_from_reachable(conn)
-            released = self.release_claims()
-            if released:
-                log.warning("released claims left in flight by an earlier run",
-                            extra={"event": "queue_claims_released", "count": released})
+            try:
+                self._tidy_after_last_run()
+            except QueueFull:
+                # Open all the same (records stay readable, the CLI and the UI can say why);
+                # the first claim tidies up once there is room.
+                self._untidy = True
+                self.alarm("queue_full", "disk full at start: claims left by the last run are "
+                           "released at the first claim that finds room")
+
+    def _tidy_after_last_run(self) -> None:
+        """The owner's start: mend fresh_from, release the claims the last run left."""
+        with self._tx() as conn:  # a file pruned by a build from before this rule
+            schema.keep_fresh_from_reachable(conn)
+        released = self.release_claims()
+        self._untidy = False
+        if released:
+            log.warning("released claims left in flight by an earlier run",
+                        extra={"event": "queue_claims_released", "count": released})
 
     def _open_error(self, exc: sqlite3.Error | OSError) -> QueueError:
         """A failure to open (full disk, no permission, ...) as the queue's own error."""
@@ -344,6 +357,8 @@ class OfflineQueue(QueueViews):
         if max_items < 1:
             return []
         sealer = self._need_sealer()
+        if self._untidy:
+            self._tidy_after_last_run()
         now = self._clock()
         out: list[Record] = []
         broken: list[str] = []

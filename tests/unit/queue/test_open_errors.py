@@ -138,3 +138,31 @@ def test_a_queue_at_its_size_cap_still_drains_and_then_takes_records_again(
     for i in range(made // 2):
         q.enqueue("tx", {"after": i})
     assert q.stats()["pending"] == made // 2
+
+
+def test_a_full_disk_at_start_still_opens_and_the_first_claim_with_room_tidies_up(
+    open_queue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kiosk must start (and say why it takes no transactions), not fail to open at all,
+    # and the claims its last run left must come back once there is room.
+    q = open_queue()
+    rid = q.enqueue("tx", {})
+    q.claim(1)
+    q.close()  # stopped with it in flight
+    real = OfflineQueue.release_claims
+    full = {"on": True}
+
+    def release(self: OfflineQueue, older_than_s: float | None = None) -> int:
+        if full["on"]:
+            raise QueueFull("queue full: disk full")
+        return real(self, older_than_s)
+
+    monkeypatch.setattr(OfflineQueue, "release_claims", release)
+    alarms: list[Any] = []
+    q = open_queue(on_alarm=alarms.append)
+    assert q.owner and [a.code for a in alarms] == ["queue_full"]
+    assert q.stats()["in_flight"] == 1
+    with pytest.raises(QueueFull):
+        q.claim(1)
+    full["on"] = False  # room again
+    assert [r.id for r in q.claim(1)] == [rid]
