@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -23,8 +24,11 @@ from kiosk.offline_queue.records import RecordInfo, Status
 from kiosk.offline_queue.store import Alarm
 
 _PRUNE_CHUNK = 5000
-#: Share of the size cap past which prune deletes every acked record.
+#: Share of the size cap past which prune deletes every acked record (and new records are
+#: not taken again after a QueueFull, see has_room).
 NEAR_CAP = 0.9
+#: Free disk space has_room asks for, bytes.
+ROOM_ON_DISK = 16 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +112,18 @@ class QueueViews:
         if not rows:
             raise QueueError(f"no record {record_id}")
         return payload_codec.decode(sealer.open(record_id, *rows[0]))
+
+    def has_room(self) -> bool:
+        """Whether new records fit again after a :class:`QueueFull`: the file below 90% of
+        its size cap and the disk with at least :data:`ROOM_ON_DISK` free (a margin, so the
+        kiosk does not come back for one record and go out of service again)."""
+        if self._read("PRAGMA page_count")[0][0] >= NEAR_CAP * self._cap_pages:
+            return False
+        try:
+            disk = os.statvfs(self.path.parent)
+        except OSError:
+            return False
+        return disk.f_bavail * disk.f_frsize >= ROOM_ON_DISK
 
     def integrity_check(self) -> list[str]:
         """``PRAGMA integrity_check`` lines (``['ok']`` when healthy)."""

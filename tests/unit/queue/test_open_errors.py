@@ -166,3 +166,23 @@ def test_a_full_disk_at_start_still_opens_and_the_first_claim_with_room_tidies_u
         q.claim(1)
     full["on"] = False  # room again
     assert [r.id for r in q.claim(1)] == [rid]
+
+
+def test_has_room_says_when_new_records_fit_again(open_queue: Any, clock: Any,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.config import QueueSection
+    from kiosk.offline_queue import views
+
+    q = open_queue(config=QueueSection(size_cap_mb=0.25, retention_h=0.0))
+    assert q.has_room()
+    with pytest.raises(QueueFull):
+        while True:
+            q.enqueue("tx", {"pad": "x" * 100})
+    assert not q.has_room()
+    while batch := q.claim(500):
+        q.ack([r.id for r in batch])
+    clock.advance(1)
+    q.prune()
+    assert q.has_room()
+    monkeypatch.setattr(views, "ROOM_ON_DISK", 1 << 62)  # the disk itself is full
+    assert not q.has_room()
