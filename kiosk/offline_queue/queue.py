@@ -115,6 +115,9 @@ class OfflineQueue(QueueViews):
         is_new = not self.path.exists()
         if is_new and not create:
             raise QueueError(f"no queue database at {self.path}")
+        if not create and self.path.is_file() and self.path.stat().st_size == 0:
+            # a look (the CLI) must not turn an empty file into a queue and call it empty
+            raise QueueError(f"{self.path} is an empty file, not a queue database")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._sealer = crypto.Sealer(crypto.resolve_key(key, key_path, create=create and is_new))

@@ -73,6 +73,15 @@ def test_a_look_at_a_corrupt_queue_reports_it_and_changes_nothing(tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir() if "corrupt" in p.name) == []
 
 
+def test_a_look_at_an_empty_file_reports_it_and_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "queue.sqlite3"
+    db.touch()
+    for action in ("stats", "list"):
+        with pytest.raises(QueueError, match="empty file"):
+            run(["queue", action, "--db", str(db)])
+    assert db.stat().st_size == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["queue.sqlite3"]
+
+
 def test_list_and_show_never_print_personal_data(filled: dict[str, str], db_path: Path, capsys: Any) -> None:
     run(["queue", "list", "--db", str(db_path)])
     run(["queue", "list", "--db", str(db_path), "--json"])
