@@ -92,6 +92,12 @@ def _sync(args: argparse.Namespace) -> int:
     overrides = {"kiosk": {"data_dir": args.data_dir}} if args.data_dir else None
     cfg = load_config(args.profile, overrides)
     queue = OfflineQueue.from_config(cfg)
+    if not queue.owner:
+        queue.close()
+        from kiosk.errors import QueueError
+
+        raise QueueError("the kiosk is running and sends its queue itself; stop it first "
+                         "(systemctl stop bawaba) to sync from here")
     bar = ProgressBar()
     agent = build_agent(cfg, queue, on_progress=bar)
     try:

@@ -352,14 +352,22 @@ class OfflineQueue(QueueViews):
 
     def claim(self, max_items: int = 100, max_bytes: int = 1024 * 1024) -> list[Record]:
         """Atomically take up to ``max_items`` due records whose payloads fit in ``max_bytes``.
+        Only the owner claims (:class:`QueueError` elsewhere).
 
         Oldest due first.  The first record is always taken even if larger than
         ``max_bytes``, so a large record cannot block the queue.  A record that no longer
         decrypts (altered on disk) is dead-lettered and an alarm raised.
         """
+        sealer = self._need_sealer()
+        if not self.owner:
+            # Its claims would be the owner's to release at the owner's next start (it cannot
+            # tell them from its own, left by a crash), and so sent twice.
+            raise QueueError(
+                "another process owns this queue (the running kiosk) and sends its records "
+                "itself; only the owner claims"
+            )
         if max_items < 1:
             return []
-        sealer = self._need_sealer()
         if self._untidy:
             self._tidy_after_last_run()
         now = self._clock()

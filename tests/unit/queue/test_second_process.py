@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from .conftest import KEY_HEX
 
 WRITER = """
@@ -58,3 +60,17 @@ def test_two_processes_enqueue_at_once_and_nothing_is_lost(open_queue: Any, db_p
     assert len(infos) == 300 and {i.kind for i in infos} == {"tx.mine", "tx.other"}
     assert set(mine) <= {i.id for i in infos}
     assert q.integrity_check() == ["ok"]
+
+
+def test_only_the_owner_claims(open_queue: Any) -> None:
+    # A second process's claims would be released under it by the owner's next start (it
+    # cannot tell them from its own crash's) and sent twice.
+    from kiosk.errors import QueueError
+
+    kiosk = open_queue()
+    kiosk.enqueue("tx", {})
+    other = open_queue()
+    assert not other.owner
+    with pytest.raises(QueueError, match="owns this queue"):
+        other.claim(10)
+    assert len(kiosk.claim(10)) == 1

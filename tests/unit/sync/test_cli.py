@@ -57,3 +57,15 @@ def test_central_stats_json_counts_per_kiosk_and_kind_and_duplicates(tmp_path, c
     assert stats["by_kiosk_kind"] == {"KSK-A": {"svc.a": 2, "svc.b": 1}}
     assert stats["total"] == 3 and stats["duplicates_refused"] == 1
     assert main(["central", "stats", "--db", str(tmp_path / "missing.db")]) == 2
+
+
+def test_sync_while_the_kiosk_runs_says_so_and_sends_nothing(tmp_path, capsys, monkeypatch):
+    from kiosk.offline_queue import OfflineQueue
+
+    monkeypatch.setenv("BAWABA_QUEUE_KEY", "ab" * 32)
+    cfg = load_config(None, {"kiosk": {"data_dir": str(tmp_path)}})
+    with OfflineQueue.from_config(cfg) as kiosk:  # the running kiosk owns its queue
+        kiosk.enqueue("tx", {"n": 1})
+        assert main(["sync", "--once", "--data-dir", str(tmp_path)]) == 1
+        assert "the kiosk is running" in capsys.readouterr().err
+        assert kiosk.stats()["pending"] == 1 and kiosk.stats()["in_flight"] == 0
