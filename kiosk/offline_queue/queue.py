@@ -124,6 +124,7 @@ class OfflineQueue(QueueViews):
         except QueueKeyError:
             if require_key:
                 raise
+        self._may_own = own
         self.owner = own and self._owner.try_acquire()
         self._conn = store.open_checked(
             self.path, self._prepare, self.owner, self._moved_aside, self._clock
@@ -146,6 +147,19 @@ class OfflineQueue(QueueViews):
                 self._untidy = True
                 self.alarm("queue_full", "disk full at start: claims left by the last run are "
                            "released at the first claim that finds room")
+
+    def _take_ownership_if_free(self) -> None:
+        """Become the owner if the one there was at open has gone (the kiosk started while
+        `bawaba sync` ran, say): then do the owner's start now."""
+        with self._lock:
+            if self.owner or not self._owner.try_acquire():
+                return
+            self.owner = True
+            self._wal_sized = False
+            try:
+                self._tidy_after_last_run()
+            except QueueFull:
+                self._untidy = True
 
     def _tidy_after_last_run(self) -> None:
         """The owner's start: mend fresh_from, release the claims the last run left."""
@@ -359,6 +373,8 @@ class OfflineQueue(QueueViews):
         decrypts (altered on disk) is dead-lettered and an alarm raised.
         """
         sealer = self._need_sealer()
+        if not self.owner and self._may_own:
+            self._take_ownership_if_free()
         if not self.owner:
             # Its claims would be the owner's to release at the owner's next start (it cannot
             # tell them from its own, left by a crash), and so sent twice.

@@ -74,3 +74,16 @@ def test_only_the_owner_claims(open_queue: Any) -> None:
     with pytest.raises(QueueError, match="owns this queue"):
         other.claim(10)
     assert len(kiosk.claim(10)) == 1
+
+
+def test_the_kiosk_started_beside_another_owner_takes_over_when_it_goes(open_queue: Any) -> None:
+    # The kiosk starts while a technician's `bawaba sync` holds the queue: it must not stay
+    # unable to send for the whole run once that command has ended.
+    sync_cli = open_queue()
+    rid = sync_cli.enqueue("tx", {})
+    sync_cli.claim(1)  # and it dies with the record in flight
+    kiosk = open_queue()
+    assert not kiosk.owner
+    sync_cli.close()
+    assert [r.id for r in kiosk.claim(10)] == [rid]  # took over, released the dead one's claim
+    assert kiosk.owner
