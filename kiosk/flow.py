@@ -20,6 +20,12 @@ tests drive minutes of idle time without sleeping; the UI calls ``tick()`` from 
 
 Listeners are plain callables receiving a frozen :class:`Snapshot`; they are called outside the
 flow's lock, possibly from a device thread (the Qt bridge re-emits them as queued signals).
+
+Run to completion: an event sent from inside a transition (the submitter reporting a full queue
+with ``fail``) waits until that transition is finished and its snapshot delivered, then runs.
+So a refused step is shown with its error first and the fault follows; a transition never
+overwrites the state an event inside it reached (a ``fail`` inside a submit that still returned
+a reference cannot end on ``done``).
 """
 
 from __future__ import annotations
@@ -259,6 +265,8 @@ class Flow:
         self._error: tuple[str, str] | None = None
         self._reason = ""
         self._faults: dict[str, None] = {}  # active fault reasons, oldest first
+        self._busy = False  # a transition is running (only its own thread can see True)
+        self._deferred: list[tuple[Event, dict[str, Any], float | None]] = []
 
     # ---- observers -------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -282,24 +290,47 @@ class Flow:
                 self._last_activity = self.clock() if now is None else now
 
     def send(self, event: Event | str, **data: Any) -> bool:
-        """Deliver ``event`` with its data; returns False if the current state ignores it."""
+        """Deliver ``event`` with its data; returns False if the current state ignores it.
+
+        Sent from inside a transition (by the submitter), the event is deferred until that
+        transition is over (run to completion) and True is returned: it was accepted for later.
+        """
         event = Event(event)
         now = data.pop("now", None)
         with self._lock:
-            now = self.clock() if now is None else now
-            row = self._match(event, data)
-            if row is None:
-                log.debug("event ignored", extra={"event": event.value, "state": self.state.value})
-                return False
-            before = self.state
-            if not self._act(row, event, data):
-                snap = self._snapshot()
-            else:
-                target = self._resolve(row.target, before)
-                self._enter(target, before, event, now)
-                snap = self._snapshot()
-        self._notify(snap)
-        return True
+            if self._busy:  # re-entered from this thread, inside a transition
+                self._deferred.append((event, data, now))
+                return True
+            self._busy = True
+            try:
+                snap = self._deliver(event, data, now)
+            finally:
+                self._busy = False
+        if snap is not None:
+            self._notify(snap)
+        self._run_deferred()
+        return snap is not None
+
+    def _deliver(self, event: Event, data: dict[str, Any], now: float | None) -> Snapshot | None:
+        """One transition, under the lock; its snapshot, or None when the state ignores it."""
+        now = self.clock() if now is None else now
+        row = self._match(event, data)
+        if row is None:
+            log.debug("event ignored", extra={"event": event.value, "state": self.state.value})
+            return None
+        before = self.state
+        if self._act(row, event, data):
+            self._enter(self._resolve(row.target, before), before, event, now)
+        return self._snapshot()
+
+    def _run_deferred(self) -> None:
+        """Send the events that arrived inside a transition, oldest first."""
+        while True:
+            with self._lock:
+                if not self._deferred:
+                    return
+                event, data, now = self._deferred.pop(0)
+            self.send(event, now=now, **data)
 
     def tick(self, now: float | None = None) -> None:
         """Advance the idle policy to ``now`` (default: the clock).  Call it a few times a second."""

@@ -262,6 +262,45 @@ def test_submit_error_keeps_the_step_and_shows_the_message(clock: FakeClock) -> 
     assert snap.state is State.SERVICE_STEP and snap.error == ("الخدمة غير متاحة", "Service unavailable")
 
 
+def test_a_fail_sent_by_the_submitter_comes_after_the_refused_step(clock: FakeClock) -> None:
+    # The queue is full: the submitter puts the kiosk out of service and refuses the service.
+    # The person's refused step (with its error) is shown first, then out of service.
+    def full(service, values):
+        flow.send(Event.FAIL, reason="queue_full")
+        raise UserFacingError("تعذر الحفظ", "Cannot be saved")
+
+    flow = Flow(load_config(), clock=clock, services=(SERVICE,), submitter=full)
+    seen: list[tuple[State, tuple[str, str] | None, str]] = []
+    flow.add_listener(lambda s: seen.append((s.state, s.error, s.reason)))
+    walk_to_menu(flow)
+    flow.send(Event.CHOOSE_SERVICE, service_id="renew")
+    flow.send(Event.SUBMIT_STEP, value="050")
+    flow.send(Event.SUBMIT_STEP, value="Riyadh")
+    assert seen[-2:] == [(State.SERVICE_STEP, ("تعذر الحفظ", "Cannot be saved"), ""),
+                         (State.OUT_OF_SERVICE, None, "queue_full")]
+    assert flow.session.is_empty() and flow.snapshot().error is None
+    assert flow.send(Event.RECOVER, reason="queue_full") and flow.state is State.ATTRACT
+
+
+def test_a_fail_inside_a_submit_that_succeeds_is_not_undone_by_it(clock: FakeClock) -> None:
+    # The record was stored (the person is told done) but the part reports a fault meanwhile:
+    # the fault must stand, not be overwritten by the transition to done.
+    def stored_then_full(service, values):
+        flow.send(Event.FAIL, reason="queue_full")
+        return "REF-1"
+
+    flow = Flow(load_config(), clock=clock, services=(SERVICE,), submitter=stored_then_full)
+    seen: list[State] = []
+    flow.add_listener(lambda s: seen.append(s.state))
+    walk_to_menu(flow)
+    flow.send(Event.CHOOSE_SERVICE, service_id="renew")
+    flow.send(Event.SUBMIT_STEP, value="050")
+    flow.send(Event.SUBMIT_STEP, value="Riyadh")
+    assert seen[-2:] == [State.DONE, State.OUT_OF_SERVICE]
+    assert flow.state is State.OUT_OF_SERVICE and flow.snapshot().reason == "queue_full"
+    assert not flow.send(Event.FINISH) and flow.state is State.OUT_OF_SERVICE
+
+
 def test_maintenance_gesture_from_any_state(flow: Flow) -> None:
     walk_to_menu(flow)
     assert flow.send(Event.REQUEST_MAINTENANCE)
