@@ -9,6 +9,11 @@ When the offline queue cannot be opened at start the kiosk is out of service (re
 and its submitter refuses every transaction; a :class:`QueueReopener` tries again in the
 background and, once the queue opens, hands it to the submitter, starts its housekeeping and
 sync, and sends ``recover(reason="queue")``.
+
+When the queue is full (a transaction refused with ``QueueFull``, or the alarm ``queue_full``,
+e.g. opened on a full disk) the kiosk stops taking new transactions: :class:`QueueRoom` sends
+``fail(reason="queue_full")`` and, every 30 s while that holds, prunes the queue and asks
+``has_room()``; when there is room again it sends ``recover(reason="queue_full")``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +80,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
     from kiosk.ui.main_window import MainWindow
 
     app = create_app(cfg)
-    queue = open_queue(cfg)
-    submitter = build_submitter(queue, lambda: flow)
-    flow = Flow(cfg, services=load_services(cfg), submitter=submitter)
+    core = build_kiosk(cfg, load_services(cfg))
+    flow, submitter, queue = core.flow, core.submitter, core.queue
     crash = CrashHandler(flow)
     crash.install()
     window = MainWindow(cfg, flow)
@@ -89,12 +94,10 @@ def run_kiosk(args: argparse.Namespace) -> int:
         window.showFullScreen()
     QTimer.singleShot(0, window.router.prebuild)
     # Devices open in the background so the attract screen is up at once.
-    if queue is None:
-        flow.send(Event.FAIL, reason="queue")
-    else:
+    if queue is not None:
         stops.append(queue.close)
     threading.Thread(target=lambda: stops.extend(start_subsystems(cfg, flow, args.simulated, queue,
-                                                                  submitter)),
+                                                                  submitter, core.room)),
                      name="subsystems", daemon=True).start()
     # systemd stops the service with SIGTERM.  exit() rather than quit(): since Qt 6, quit()
     # first asks the windows to close, and the locked kiosk window refuses.
@@ -125,17 +128,52 @@ def load_services(cfg: Config) -> tuple[ServiceSpec, ...]:
     return tuple(load_service_specs(cfg))
 
 
-def open_queue(cfg: Config, retrying: bool = False) -> Any:
+@dataclass(frozen=True)
+class KioskCore:
+    """What :func:`build_kiosk` builds: the flow, its submitter, the queue (None when it could
+    not be opened) and the watch on the queue's room."""
+
+    flow: Flow
+    submitter: Any
+    queue: Any
+    room: QueueRoom
+
+
+def build_kiosk(cfg: Config, services: tuple[ServiceSpec, ...],
+                opener: Callable[..., Any] | None = None,
+                wait: Callable[[float], bool] | None = None) -> KioskCore:
+    """The flow, its submitter and the offline queue, wired for faults.
+
+    The flow comes first, so an alarm raised while the queue opens (``queue_full`` on a full
+    disk) already puts it out of service; a queue that cannot be opened does too (``queue``).
+    ``opener(cfg, on_alarm=...)`` defaults to :func:`open_queue`; ``wait`` is the
+    :class:`QueueRoom`'s (tests).
+    """
+    submitter = build_submitter(None, lambda: flow)
+    flow = Flow(cfg, services=services, submitter=submitter)
+    room = QueueRoom(flow, wait=wait)
+    submitter.on_full = room.full
+    queue = (opener or open_queue)(cfg, on_alarm=room.on_alarm)
+    if queue is None:
+        flow.send(Event.FAIL, reason="queue")
+    else:
+        submitter.queue = room.queue = queue
+    return KioskCore(flow, submitter, queue, room)
+
+
+def open_queue(cfg: Config, retrying: bool = False,
+               on_alarm: Callable[[Any], None] | None = None) -> Any:
     """The offline queue of this unit, or None (logged) when it cannot be opened.
 
     ``retrying``: a later attempt after a failed one; logged as a one-line warning (the first
-    failure has the traceback), so a retry every 30 s does not flood the log.
+    failure has the traceback), so a retry every 30 s does not flood the log.  ``on_alarm``
+    is called with each of the queue's alarms, also those raised while it opens.
     """
     from kiosk.errors import QueueError
     from kiosk.offline_queue import OfflineQueue
 
     try:
-        return OfflineQueue.from_config(cfg)
+        return OfflineQueue.from_config(cfg, on_alarm=on_alarm)
     except QueueError as exc:
         if retrying:
             log.warning("offline queue still cannot be opened",
@@ -145,11 +183,13 @@ def open_queue(cfg: Config, retrying: bool = False) -> Any:
         return None
 
 
-def build_submitter(queue: Any, flow: Callable[[], Flow]) -> Any:
+def build_submitter(queue: Any, flow: Callable[[], Flow],
+                    on_full: Callable[[], None] | None = None) -> Any:
     """The function that turns a finished service into a queued transaction.
 
     With ``queue`` None (it could not be opened) the submitter refuses every transaction until
     a reopened queue is set on it (see :class:`QueueReopener`); it never invents a reference.
+    ``on_full()`` is called when the queue is full (see :meth:`QueueRoom.full`).
     """
     from kiosk.transactions import QueueSubmitter
 
@@ -158,15 +198,16 @@ def build_submitter(queue: Any, flow: Callable[[], Flow]) -> Any:
         return {"national_id": session.national_id, "document_number": session.document_number,
                 "method": session.method}
 
-    return QueueSubmitter(queue, person)
+    return QueueSubmitter(queue, person, on_full)
 
 
 def start_subsystems(cfg: Config, flow: Flow, simulated: bool, queue: Any = None,
-                     submitter: Any = None) -> list[Callable[[], None]]:
+                     submitter: Any = None, room: QueueRoom | None = None) -> list[Callable[[], None]]:
     """Start devices, then the queue's housekeeping and the sync agent; returns their stops.
 
     With no ``queue`` (it failed to open) and a ``submitter``, a :class:`QueueReopener` keeps
-    trying to open it in the background.
+    trying to open it in the background.  ``room`` (the :class:`QueueRoom`) starts checking
+    for room every 30 s.
     """
     stops: list[Callable[[], None]] = []
     manager = None
@@ -176,10 +217,12 @@ def start_subsystems(cfg: Config, flow: Flow, simulated: bool, queue: Any = None
     except Exception:
         log.exception("device layer failed to start", extra={"reason": "devices"})
         flow.send(Event.FAIL, reason="devices")
+    if room is not None:
+        stops.append(room.start())
     if queue is not None:
         stops.extend(start_queue_services(cfg, queue, manager))
     elif submitter is not None:
-        stops.append(reopen_queue(cfg, flow, submitter, manager).start())
+        stops.append(reopen_queue(cfg, flow, submitter, manager, room=room).start())
     return stops
 
 
@@ -240,22 +283,109 @@ class QueueReopener:
 
 def reopen_queue(cfg: Config, flow: Flow, submitter: Any, manager: Any,
                  opener: Callable[[], Any] | None = None, every_s: float = 30.0,
-                 wait: Callable[[float], bool] | None = None) -> QueueReopener:
+                 wait: Callable[[float], bool] | None = None,
+                 room: QueueRoom | None = None) -> QueueReopener:
     """The reopener of a queue that failed to open at start (not started yet).
 
     When the queue opens: the submitter takes transactions again, housekeeping and sync start,
-    and the flow gets ``recover(reason="queue")`` (it comes back unless another fault remains).
+    ``room`` watches it (its alarms go to ``room.on_alarm``, so opening on a full disk keeps the
+    kiosk out of service with ``queue_full``), and the flow gets ``recover(reason="queue")``
+    (it comes back unless another fault remains).
     """
 
     def on_open(queue: Any) -> list[Callable[[], None]]:
         log.info("offline queue opened after all", extra={"component": "queue"})
         submitter.queue = queue
+        if room is not None:
+            room.queue = queue
         stops = [queue.close, *start_queue_services(cfg, queue, manager)]
         flow.send(Event.RECOVER, reason="queue")
         return stops
 
-    return QueueReopener(opener or (lambda: open_queue(cfg, retrying=True)), on_open,
-                         every_s=every_s, wait=wait)
+    on_alarm = room.on_alarm if room is not None else None
+    return QueueReopener(opener or (lambda: open_queue(cfg, retrying=True, on_alarm=on_alarm)),
+                         on_open, every_s=every_s, wait=wait)
+
+
+class QueueRoom:
+    """The ``queue_full`` fault: out of service while the queue is full, back once it has room.
+
+    :meth:`full` (the submitter's ``on_full``, or :meth:`on_alarm` with the alarm
+    ``queue_full``) sends ``fail(reason="queue_full")``.  While that holds, :meth:`check` (run
+    every ``every_s`` by :meth:`start`) prunes ``queue`` (near its cap prune deletes every
+    acked record; the hourly housekeeping is too rare for this) and, when ``queue.has_room()``,
+    sends ``recover(reason="queue_full")``.  ``queue`` may be set later (a queue that opens
+    late).  ``wait(seconds)`` returns True when it is time to stop; the default waits on
+    :meth:`stop`, and a test injects it and calls :meth:`run` without sleeping.
+    """
+
+    REASON = "queue_full"
+
+    def __init__(self, flow: Flow, queue: Any = None, every_s: float = 30.0,
+                 wait: Callable[[float], bool] | None = None) -> None:
+        self.flow, self.queue, self.every_s = flow, queue, every_s
+        self._full = threading.Event()
+        self._stopped = threading.Event()
+        self._wait = wait or self._stopped.wait
+
+    @property
+    def is_full(self) -> bool:
+        """Whether the kiosk is out of service for a full queue (until :meth:`check` clears it)."""
+        return self._full.is_set()
+
+    def full(self) -> None:
+        """The queue is full: no new transactions until it has room."""
+        log.error("offline queue full: out of service until it has room",
+                  extra={"component": "queue", "reason": self.REASON})
+        # fail first, then the flag: a check between the two finds nothing to clear, where
+        # the other order could clear the flag before the fail and leave the kiosk out for good
+        self.flow.send(Event.FAIL, reason=self.REASON)
+        self._full.set()
+
+    def on_alarm(self, alarm: Any) -> None:
+        """The queue's ``on_alarm``: ``queue_full`` means :meth:`full`; others are only logged
+        (by the queue)."""
+        if getattr(alarm, "code", "") == self.REASON:
+            self.full()
+
+    def check(self) -> bool:
+        """One check while full: prune, then recover if there is room; True when recovered."""
+        queue = self.queue
+        if not self._full.is_set() or queue is None:
+            return False
+        try:
+            queue.prune()
+        except Exception:  # no room to prune in, or the queue closed: has_room decides
+            log.warning("pruning a full queue failed", exc_info=True, extra={"component": "queue"})
+        try:
+            room = bool(queue.has_room())
+        except Exception:
+            log.warning("cannot tell whether the queue has room", exc_info=True,
+                        extra={"component": "queue"})
+            return False
+        if not room:
+            return False
+        log.info("offline queue has room again", extra={"component": "queue"})
+        self._full.clear()  # before the recover: a full() after it fails again and sets it
+        self.flow.send(Event.RECOVER, reason=self.REASON)
+        return True
+
+    def run(self) -> None:
+        """Check every ``every_s`` until stopped."""
+        while not self._wait(self.every_s):
+            try:
+                self.check()
+            except Exception:  # keep checking: a dead thread would never bring the kiosk back
+                log.exception("queue room check failed", extra={"component": "queue"})
+
+    def start(self) -> Callable[[], None]:
+        """Run on a daemon thread; returns :meth:`stop`."""
+        threading.Thread(target=self.run, name="queue-room", daemon=True).start()
+        return self.stop
+
+    def stop(self) -> None:
+        """Stop checking."""
+        self._stopped.set()
 
 
 def start_housekeeping(queue: Any, every_s: float = 3600.0) -> Callable[[], None]:
