@@ -98,6 +98,7 @@ class OfflineQueue(QueueViews):
         self._legacy = True
         self._wal_sized = True  # set False below for the owner: it pre-sizes at its first write
         self._untidy = False  # the owner could not release the last run's claims at start
+        self._found_full = False  # a write met the size cap (or a full disk): see _tx
         key_path = Path(key_file) if key_file is not None else self.path.with_suffix(".key")
         self._sealer: crypto.Sealer | None = None
         self._owner = store.OwnerLock(self.path)
@@ -133,6 +134,7 @@ class OfflineQueue(QueueViews):
         self._drain_pages = self._cap_pages + max(schema.pages_for(self._conn, SPARE_BYTES),
                                                   self._cap_pages // 50)
         schema.set_page_cap(self._conn, self._cap_pages)
+        self._found_full = self._conn.execute("PRAGMA page_count").fetchone()[0] >= self._cap_pages
         store.limit_wal(self._conn)
         self._legacy = schema.has_legacy_rows(self._conn)
         # New ids start past every key there (a clock stepped back since the last run).
@@ -232,14 +234,17 @@ class OfflineQueue(QueueViews):
     def _tx(self, new_records: bool = False) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT), SQLite errors mapped.
 
-        The size cap is for new records only: every other write (claims, acks, failures,
-        prune) may use a spare margin past it, so a full queue can always be drained and
-        emptied, never wedged with its backlog inside (a claim needs pages for its index
-        entries).  ``new_records``: this transaction adds records, so the cap applies."""
+        The size cap is for new records only: once the queue has been found full, every
+        other write (claims, acks, failures, prune) may use a spare margin past it, so a full
+        queue can always be drained and emptied, never wedged with its backlog inside (a
+        claim needs pages for its index entries).  ``new_records``: this transaction adds
+        records, so the cap applies.  (Only once full: each switch is a statement that costs
+        about as much as a small write, 4 of them ~6% of a drain.)"""
+        spare = self._found_full and not new_records
         with self._lock:
             conn = self._connection()
             try:
-                if not new_records:
+                if spare:
                     schema.set_page_cap(conn, self._drain_pages)
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
@@ -248,7 +253,7 @@ class OfflineQueue(QueueViews):
                 self._abort(conn, exc)
                 raise
             finally:
-                if not new_records:
+                if spare:
                     with suppress(sqlite3.Error):  # a connection that broke: its error is raised
                         schema.set_page_cap(conn, self._cap_pages)
 
@@ -274,6 +279,7 @@ class OfflineQueue(QueueViews):
     def _translate(self, exc: sqlite3.Error) -> QueueError:
         code = store.error_code(exc)
         if code == store.SQLITE_FULL:
+            self._found_full = True  # from now on the drain may use the spare margin
             return QueueFull(
                 f"queue full: size cap of {self.config.size_cap_mb:g} MiB reached or disk full"
             )
@@ -438,7 +444,7 @@ class OfflineQueue(QueueViews):
         But a record that was in flight when the kiosk stopped goes first, alone: if it is
         what stops the kiosk, it must not take a batch down with it again."""
         suspect = conn.execute(
-            "SELECT seq FROM records WHERE status = 'pending' AND crashes > 0 "
+            "SELECT seq FROM records WHERE crashes > 0 AND status = 'pending' "
             "ORDER BY next_attempt_at, created_at, seq LIMIT 1"
         ).fetchone()
         if suspect is not None:

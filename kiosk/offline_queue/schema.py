@@ -164,11 +164,13 @@ def _v5(db: sqlite_utils.Database) -> None:
     """v5: how many times a record was in flight when the kiosk stopped (crashed, lost
     power); such "suspects" are claimed one at a time, so one that stops the kiosk every
     time is found alone and dead-lettered, not the whole batch it came in.  A small partial
-    index finds them (empty but for the few minutes after a crash)."""
+    index finds them: the few rows ever in flight at a stop.  Its condition names only
+    ``crashes`` (not ``status``), so claims and acks, which change neither ``crashes`` nor
+    ``next_attempt_at``, never have to touch it."""
     db.table("records").add_column("crashes", int, not_null_default=0)
     db.execute(
         "CREATE INDEX records_suspects ON records (next_attempt_at, created_at, seq) "
-        "WHERE status = 'pending' AND crashes > 0"
+        "WHERE crashes > 0"
     )
 
 

@@ -48,6 +48,7 @@ class QueueViews:
     _translate: Callable[[sqlite3.Error], QueueError]
     _need_sealer: Callable[[], crypto.Sealer]
     _cap_pages: int
+    _found_full: bool
     _where_ids: Callable[[list[str]], tuple[str, tuple[str, ...]]]
 
     def stats(self) -> dict[str, Any]:
@@ -123,7 +124,10 @@ class QueueViews:
             disk = os.statvfs(self.path.parent)
         except OSError:
             return False
-        return disk.f_bavail * disk.f_frsize >= ROOM_ON_DISK
+        room = disk.f_bavail * disk.f_frsize >= ROOM_ON_DISK
+        if room:
+            self._found_full = False
+        return room
 
     def integrity_check(self) -> list[str]:
         """``PRAGMA integrity_check`` lines (``['ok']`` when healthy)."""
