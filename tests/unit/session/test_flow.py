@@ -8,7 +8,8 @@ import pytest
 
 from kiosk.config import load_config
 from kiosk.errors import UserFacingError
-from kiosk.flow import PERSON_STATES, TRANSITIONS, Event, Flow, ServiceSpec, State, StepSpec
+from kiosk.flow import Event, Flow, ServiceSpec, State, StepSpec
+from kiosk.flow_table import PERSON_STATES, TRANSITIONS
 from kiosk.session import Identity
 
 PERSON = Identity(method="national_id", national_id="1012345678", name_ar="محمد القحطاني",
