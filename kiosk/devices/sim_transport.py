@@ -172,13 +172,18 @@ class ByteSimulator:
         elif f.truncate_next > 0:
             f.truncate_next -= 1
             reply = reply[: max(1, len(reply) // 2)]
-        self.sent.append(reply)
-        self._stream.write(reply)
+        # Count the reply before it goes out: counted after, a knob set by a test the moment
+        # the host has this reply (while this thread has not yet got past the write) was
+        # charged to it, and the simulator hung up on the next request instead of answering.
+        last = False
         if f.disconnect_after is not None:
             f.disconnect_after -= 1
             if f.disconnect_after <= 0:
-                f.disconnect_after = None
-                self._gone_at = time.monotonic()  # hanging up now would drop this last reply
+                f.disconnect_after, last = None, True
+        self.sent.append(reply)
+        self._stream.write(reply)
+        if last:
+            self._gone_at = time.monotonic()  # hanging up now would drop this last reply
 
     # -- serving --------------------------------------------------------------------------
     def serve(self, stream: SimStream, stop: threading.Event) -> None:

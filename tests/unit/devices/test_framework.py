@@ -240,3 +240,20 @@ def test_health_snapshot_is_heartbeat_ready():
         assert snap["a"]["since"] > 0
     finally:
         mgr.stop()
+
+
+def test_a_disconnect_knob_set_while_a_reply_goes_out_counts_from_the_next_reply():
+    # The host has a reply as soon as it is written; a test that then sets the knob must not
+    # have that reply charged to it (the simulator would hang up on the next request).
+    sim = LineEcho()
+
+    class Stream:
+        def write(self, data: bytes) -> None:
+            if data == b"OK ping\n":
+                sim.faults.disconnect_after = 1  # set the moment the host got the reply
+
+    sim._stream = Stream()
+    sim.handle(b"ping\n")
+    assert sim._gone_at is None  # the ping's reply did not use the one allowed
+    sim.handle(b"last\n")
+    assert sim._gone_at is not None and sim.sent[-1] == b"OK last\n"
