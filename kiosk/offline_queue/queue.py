@@ -140,15 +140,7 @@ class OfflineQueue(QueueViews):
         # New ids start past every key there (a clock stepped back since the last run).
         self._ids.advance_past(self._conn.execute(_LAST_SEQ).fetchone()[0])
         if self.owner:
-            self._wal_sized = False
-            try:
-                self._tidy_after_last_run()
-            except QueueFull:
-                # Open all the same (records stay readable, the CLI and the UI can say why);
-                # the first claim tidies up once there is room.
-                self._untidy = True
-                self.alarm("queue_full", "disk full at start: claims left by the last run are "
-                           "released at the first claim that finds room")
+            self._start_owning()
 
     def _take_ownership_if_free(self) -> None:
         """Become the owner if the one there was at open has gone (the kiosk started while
@@ -157,11 +149,19 @@ class OfflineQueue(QueueViews):
             if self.owner or not self._owner.try_acquire():
                 return
             self.owner = True
-            self._wal_sized = False
-            try:
-                self._tidy_after_last_run()
-            except QueueFull:
-                self._untidy = True
+            self._start_owning()
+
+    def _start_owning(self) -> None:
+        """What a new owner does first: pre-size the WAL at its first write, tidy up after
+        the last run.  On a full disk it goes on all the same (records stay readable, the
+        CLI and the UI can say why): the first claim tidies up once there is room."""
+        self._wal_sized = False
+        try:
+            self._tidy_after_last_run()
+        except QueueFull:
+            self._untidy = True
+            self.alarm("queue_full", "disk full at start: claims left by the last run are "
+                       "released at the first claim that finds room")
 
     def _tidy_after_last_run(self) -> None:
         """The owner's start: mend fresh_from, release the claims the last run left."""

@@ -118,7 +118,7 @@ class QueueViews:
         """Whether new records fit again after a :class:`QueueFull`: the file below 90% of
         its size cap and the disk with at least :data:`ROOM_ON_DISK` free (a margin, so the
         kiosk does not come back for one record and go out of service again)."""
-        if self._read("PRAGMA page_count")[0][0] >= NEAR_CAP * self._cap_pages:
+        if self._near_cap():
             return False
         try:
             disk = os.statvfs(self.path.parent)
@@ -128,6 +128,10 @@ class QueueViews:
         if room:
             self._found_full = False
         return room
+
+    def _near_cap(self) -> bool:
+        """Whether the file has reached :data:`NEAR_CAP` of its size cap."""
+        return bool(self._read("PRAGMA page_count")[0][0] >= NEAR_CAP * self._cap_pages)
 
     def integrity_check(self) -> list[str]:
         """``PRAGMA integrity_check`` lines (``['ok']`` when healthy)."""
@@ -141,7 +145,7 @@ class QueueViews:
         retention or not: delivered history gives way to transactions not yet taken."""
         now = self._clock()
         cutoff = now - self.config.retention_h * 3600.0
-        if self._read("PRAGMA page_count")[0][0] >= NEAR_CAP * self._cap_pages:
+        if self._near_cap():
             cutoff = math.inf
             log.warning("queue near its size cap: pruning every acked record",
                         extra={"event": "queue_prune_near_cap"})
