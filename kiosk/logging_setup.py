@@ -162,9 +162,6 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is at the time (as the standard library's own
     last-resort handler does), so a replaced stderr (a test's capture) is never written stale."""
 
-    def __init__(self) -> None:
-        super().__init__()
-
     @property
     def stream(self) -> Any:  # type: ignore[override]
         return sys.stderr

@@ -48,7 +48,6 @@ FRESH = (
 )
 
 
-
 def keep_fresh_from_reachable(conn: sqlite3.Connection) -> None:
     """Bring meta's ``fresh_from`` down to at most the largest key + 1 (in the caller's write
     transaction).
@@ -57,7 +56,9 @@ def keep_fresh_from_reachable(conn: sqlite3.Connection) -> None:
     must never stand above that, or a new fresh row could land below it and never be claimed
     nor counted.  Only deleting rows can break this (prune deleting the newest, acked ones,
     then a restart with the clock behind them): whatever deletes rows calls this after.
-    Lowering ``fresh_from`` is always safe: claims then read from a little earlier.
+    Lowering ``fresh_from`` is always safe: claims then read from a little earlier.  (The
+    condition repeats the bound so an unchanged value is not written: this runs at every
+    owner's open.)
     """
     conn.execute(
         "UPDATE meta SET value = (SELECT coalesce(max(seq), 0) + 1 FROM records) "
