@@ -1,5 +1,6 @@
 """Subcommands of the kiosk core: `run`, `demo` and `config`; and :func:`emit`, the output
-of the command modules that print either lines or, with ``--json``, the same data as JSON."""
+of the command modules that print either lines or, with ``--json``, the same data as JSON
+(:func:`output_options` gives their actions those two options)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ def emit(args: argparse.Namespace, data: Any, lines: list[str]) -> None:
         sys.stdout.write("\n")
     else:
         sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
+
+
+def output_options() -> argparse.ArgumentParser:
+    """The parent parser of a command's actions that print with :func:`emit`: ``--profile``
+    and ``--json``; the command adds its own options to it."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--profile", help="site profile TOML (default: built-in defaults)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    return common
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

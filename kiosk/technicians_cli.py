@@ -7,7 +7,7 @@ import argparse
 import sys
 import time
 
-from kiosk.cli import emit
+from kiosk.cli import emit, output_options
 from kiosk.technicians import Register, Technician, TechnicianAuthError, TechnicianError, iso_time
 
 
@@ -35,12 +35,10 @@ def read_pin(prompt: str = "PIN: ", confirm: bool = False) -> str:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `technician` and its actions to the `bawaba` parser."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = output_options()
     common.add_argument("--register", help="technician register (default: technicians.json in "
                         "the profile's data_dir)")
-    common.add_argument("--profile", help="site profile TOML (default: built-in defaults)")
     common.add_argument("--audit-log", help="audit log file (default: audit.log beside the register)")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
     tech = sub.add_parser("technician", help="enrol and manage the technicians who may log in")
     tsub = tech.add_subparsers(dest="technician_command", metavar="ACTION")
     tsub.required = True

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kiosk.cli import emit
+from kiosk.cli import emit, output_options
 
 
 def _positive(text: str) -> int:
@@ -33,10 +33,8 @@ def _positive(text: str) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `queue` and its actions to the `bawaba` parser."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = output_options()
     common.add_argument("--db", help="queue database (default: from the profile's [queue].path)")
-    common.add_argument("--profile", help="site profile TOML (default: built-in defaults)")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
     queue = sub.add_parser("queue", help="inspect and drain the offline queue")
     qsub = queue.add_subparsers(dest="queue_command", metavar="ACTION")
     qsub.required = True
