@@ -47,6 +47,11 @@ _LONG_NUMBER = re.compile(r"\d{6,}")
 _COLUMNS = "seq, id, kind, kiosk_id, created_at, status, attempts, next_attempt_at, payload, size"
 _INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
 _LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM records"
+#: The key a new id must be past: the largest there, or fresh_from's if that stands higher.
+_KEYS_USED = (
+    "SELECT max((SELECT coalesce(max(seq), 0) FROM records), "
+    "coalesce((SELECT value FROM meta WHERE key = 'fresh_from'), 0) - 1)"
+)
 _ROW_ATTEMPTS = 16
 #: A record in flight alone when the kiosk stops for this many times is dead-lettered (its
 #: dead reason says "third": change both together).
@@ -137,8 +142,6 @@ class OfflineQueue(QueueViews):
         self._found_full = self._conn.execute("PRAGMA page_count").fetchone()[0] >= self._cap_pages
         store.limit_wal(self._conn)
         self._legacy = schema.has_legacy_rows(self._conn)
-        # New ids start past every key there (a clock stepped back since the last run).
-        self._ids.advance_past(self._conn.execute(_LAST_SEQ).fetchone()[0])
         if self.owner:
             self._start_owning()
 
@@ -154,7 +157,11 @@ class OfflineQueue(QueueViews):
     def _start_owning(self) -> None:
         """What a new owner does first: pre-size the WAL at its first write, tidy up after
         the last run.  On a full disk it goes on all the same (records stay readable, the
-        CLI and the UI can say why): the first claim tidies up once there is room."""
+        CLI and the UI can say why): the first claim tidies up once there is room.
+
+        Its ids start past every key there (a clock stepped back since the last run), and
+        stay so: see :meth:`enqueue`."""
+        self._ids.advance_past(self._connection().execute(_KEYS_USED).fetchone()[0])
         self._wal_sized = False
         try:
             self._tidy_after_last_run()
@@ -314,33 +321,58 @@ class OfflineQueue(QueueViews):
     def enqueue(self, kind: str, payload: dict[str, Any]) -> str:
         """Store one transaction durably and return its UUIDv7 id."""
         # The hot path of a kiosk (one call per finished transaction): a single INSERT that is
-        # its own durable transaction, one B-tree page written.  The schema's trigger skips it
-        # if another writer already used a later key (or the clock stepped back): then take a
-        # key past that one.  Calls are kept few here: measured right after an fsync, with
-        # cold caches, each costs a few microseconds.
+        # its own durable transaction, one B-tree page written, nothing read first.  That is
+        # safe for the owner alone: a new key must be at or past meta's fresh_from (claims
+        # find fresh rows from there), and only the owner's claims raise it, each moving its
+        # ids past it too.  Any other writer reads the largest key in its write transaction
+        # (enqueue_many).  A key another writer took meanwhile: take one past every key.
+        # Calls are kept few here: measured right after an fsync, with cold caches, each
+        # costs a few microseconds.
+        if not self.owner:
+            return self.enqueue_many([(kind, payload)])[0]
         sealer = self._sealer or self._need_sealer()
         plain = encode_record(kind, payload)
         now = self._clock()
         with self._lock:
-            conn = self._conn or self._connection()
-            if not self._wal_sized:
-                self._size_wal(conn)
-            cur = self._cursor
-            if cur is None:  # one cursor kept for this path: conn.execute() makes one per call
-                cur = self._cursor = conn.cursor()
+            cur = self._cursor or self._first_cursor()
+            # The id is made under the lock, so this process's ids reach the table in the
+            # order they were made.
+            row = self._sealed_row(sealer, kind, plain, now)
             try:
-                for _ in range(_ROW_ATTEMPTS):
-                    # The id is made under the lock, so this process's ids reach the table in
-                    # the order they were made (made outside it, threads racing each other were
-                    # skipped and retried, up to 15 times in a row with 8 threads).
-                    row = self._sealed_row(sealer, kind, plain, now)
-                    if cur.execute(_INSERT, row).rowcount:
-                        return row[1]  # type: ignore[no-any-return]
-                    self._ids.advance_past(cur.execute(_LAST_SEQ).fetchone()[0])
-            except BaseException as exc:
-                self._abort(conn, exc)
-                raise
-        raise QueueError("queue busy: no free record key after several tries")
+                cur.execute(_INSERT, row)
+            except sqlite3.Error as exc:
+                return self._insert_again(cur, exc, lambda: self._sealed_row(sealer, kind, plain, now))
+            return row[1]  # type: ignore[no-any-return]
+
+    def _first_cursor(self) -> sqlite3.Cursor:
+        """The cursor enqueue keeps (conn.execute() makes one per call), made at the owner's
+        first enqueue, after pre-sizing the WAL."""
+        conn = self._connection()
+        if not self._wal_sized:
+            self._size_wal(conn)
+        self._cursor = conn.cursor()
+        return self._cursor
+
+    def _insert_again(self, cur: sqlite3.Cursor, exc: sqlite3.Error,
+                      make_row: Callable[[], tuple[Any, ...]]) -> str:
+        """enqueue's INSERT failed.  If another writer took the key meanwhile, make the id
+        again past every key and retry (a few times); any other error is rolled back and
+        raised as the queue's own."""
+        try:
+            for _ in range(_ROW_ATTEMPTS):
+                if getattr(exc, "sqlite_errorname", "") != "SQLITE_CONSTRAINT_PRIMARYKEY":
+                    raise exc
+                self._ids.advance_past(cur.execute(_KEYS_USED).fetchone()[0])
+                row = make_row()
+                try:
+                    cur.execute(_INSERT, row)
+                    return row[1]  # type: ignore[no-any-return]
+                except sqlite3.Error as again:
+                    exc = again
+            raise QueueError("queue busy: another writer kept taking the record keys")
+        except BaseException as err:
+            self._abort(cur.connection, err)
+            raise
 
     def enqueue_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
         """Store several transactions in one durable commit (all or none); return their ids."""
@@ -357,10 +389,9 @@ class OfflineQueue(QueueViews):
             if not self._wal_sized:
                 self._size_wal(self._connection())
         with self._tx(new_records=True) as conn:
-            self._ids.advance_past(conn.execute(_LAST_SEQ).fetchone()[0])  # we hold the write lock
+            self._ids.advance_past(conn.execute(_KEYS_USED).fetchone()[0])  # we hold the write lock
             rows = [self._sealed_row(sealer, kind, plain, now) for kind, plain in plains]
-            if conn.executemany(_INSERT, rows).rowcount != len(rows):  # not possible: we checked
-                raise QueueError("queue keys out of order; nothing was stored")
+            conn.executemany(_INSERT, rows)
         return [row[1] for row in rows]
 
     def _sealed_row(self, sealer: crypto.Sealer, kind: str, plain: bytes, now: float) -> tuple[Any, ...]:
@@ -427,9 +458,8 @@ class OfflineQueue(QueueViews):
             self.alarm("queue_record_unreadable", f"record {rid} does not decrypt; dead-lettered")
         return out
 
-    @staticmethod
     def _choose(
-        conn: sqlite3.Connection, now: float, max_items: int, max_bytes: int, longest_wait_s: float
+        self, conn: sqlite3.Connection, now: float, max_items: int, max_bytes: int, longest_wait_s: float
     ) -> list[int]:
         """The keys a claim takes, oldest due first, and meta's fresh_from moved past them.
 
@@ -483,6 +513,7 @@ class OfflineQueue(QueueViews):
             left = fresh[-1][0] + 1 if fresh else conn.execute(_LAST_SEQ).fetchone()[0] + 1
         if left != start:
             conn.execute("UPDATE meta SET value = ? WHERE key = 'fresh_from'", (left,))
+        self._ids.advance_past(left - 1)  # this owner's next record lands past it (enqueue)
         return chosen
 
     def ack(self, ids: Iterable[str]) -> int:

@@ -6,6 +6,7 @@ kiosk (skipped by claims), a record sent twice, or enqueue slowing down at a bus
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from pathlib import Path
@@ -62,15 +63,52 @@ def test_records_written_beside_a_lagging_writer_are_all_claimed_once(
     q = open_queue()
     early = [q.enqueue("tx.a", {"n": i}) for i in range(5)]
     assert len(q.claim(2)) == 2
-    # A second writer whose clock is a minute behind (another process, or this one after
-    # a clock step back) makes keys below the ones already used.
-    monkeypatch.setattr(q, "_ids", ids.IdMaker(clock_ns=lambda: time.time_ns() - 60_000_000_000))
-    late = [q.enqueue("tx.b", {"n": i}) for i in range(5)]
-    batch = q.enqueue_many([("tx.c", {"n": i}) for i in range(3)])
+    # A second writer (another process) whose clock is a minute behind would make keys
+    # below the ones already used, and below fresh_from.
+    other = open_queue()
+    assert not other.owner
+    monkeypatch.setattr(other, "_ids", ids.IdMaker(clock_ns=lambda: time.time_ns() - 60_000_000_000))
+    late = [other.enqueue("tx.b", {"n": i}) for i in range(5)]
+    batch = other.enqueue_many([("tx.c", {"n": i}) for i in range(3)])
     assert min(late) > max(early) and min(batch) > max(late)  # ids still in time order
     claimed = [r.id for r in q.claim(100)]
     assert claimed == early[2:] + late + batch
     assert q.get(late[0]) is not None and q.read_payload(late[0]) == {"n": 0}
+
+
+def test_the_owners_records_are_claimed_beside_a_writer_ahead_of_it(
+    open_queue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The owner's enqueue reads no key first: a record of its own may land below one another
+    # writer (clock a minute ahead) put there, and a claim then moves fresh_from past both.
+    kiosk = open_queue()
+    first = kiosk.enqueue("tx.a", {"n": 1})
+    other = open_queue()
+    monkeypatch.setattr(other, "_ids", ids.IdMaker(clock_ns=lambda: time.time_ns() + 60_000_000_000))
+    ahead = other.enqueue("tx.b", {"n": 2})
+    behind = kiosk.enqueue("tx.a", {"n": 3})
+    assert first < behind < ahead
+    assert [r.id for r in kiosk.claim(10)] == [first, behind, ahead]
+    after = kiosk.enqueue("tx.a", {"n": 4})  # made past what the claim went past
+    assert after > ahead
+    assert [r.id for r in kiosk.claim(10)] == [after]
+    assert kiosk.stats()["pending"] == 0 and kiosk.stats()["in_flight"] == 4
+
+
+def test_a_key_another_writer_took_meanwhile_is_passed_over(
+    open_queue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kiosk = open_queue()
+    now_ns = time.time_ns()
+    monkeypatch.setattr(kiosk, "_ids", ids.IdMaker(clock_ns=lambda: now_ns))  # one millisecond
+    first = kiosk.enqueue("tx.a", {"n": 1})
+    other = open_queue()
+    monkeypatch.setattr(other, "_ids", copy.copy(kiosk._ids))  # makes the owner's next key
+    taken = other.enqueue("tx.b", {"n": 2})
+    mine = kiosk.enqueue("tx.a", {"n": 3})
+    assert ids.seq_of(mine) == ids.seq_of(taken) + 1  # stored, one key further on
+    assert [r.id for r in kiosk.claim(10)] == [first, taken, mine]
+    assert kiosk.read_payload(mine) == {"n": 3} and kiosk.read_payload(taken) == {"n": 2}
 
 
 def test_a_second_process_enqueuing_meanwhile_loses_nothing(open_queue: Any, db_path: Path) -> None:
@@ -241,6 +279,24 @@ def test_a_record_made_after_prune_emptied_the_top_and_a_clock_step_back_is_sent
     assert [r.id for r in q.claim(10)] == [rid]
 
 
+def test_a_kiosk_restarted_with_its_clock_behind_its_last_records_sends_new_ones(
+    open_queue: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The last run sent records made with its clock a minute ahead (claims moved fresh_from
+    # past them); this run starts with the clock right.  Its records must land past them.
+    monkeypatch.setattr(queue, "IdMaker", lambda: ids.IdMaker(clock_ns=lambda: int(clock.now * 1e9)))
+    q = open_queue()
+    old = q.enqueue("tx.old", {})
+    q.ack([r.id for r in q.claim(10)])
+    q.close()
+    clock.advance(-60)
+    q = open_queue()
+    rid = q.enqueue("tx.renewal", {"told": "done"})
+    assert rid > old
+    assert q.stats()["pending"] == 1
+    assert [r.id for r in q.claim(10)] == [rid]
+
+
 def test_prune_alone_keeps_new_records_claimable(open_queue: Any, clock: Any) -> None:
     # The same without a restart in between: this instance's ids rise on their own, but a
     # second instance (another process) made with the clock behind must not be lost either.
@@ -266,6 +322,10 @@ def test_a_file_left_with_fresh_from_past_its_keys_is_mended_at_open(open_queue:
     q._conn.execute("UPDATE meta SET value = value + 1000000 WHERE key = 'fresh_from'")
     q.close()
     q = open_queue()
-    q._ids = ids.IdMaker(clock_ns=lambda: time.time_ns() - 60_000_000_000)
-    rid = q.enqueue("tx.renewal", {})
-    assert [r.id for r in q.claim(10)] == [rid]
+    [(fresh_from, top)] = q._read("SELECT (SELECT value FROM meta WHERE key = 'fresh_from'), max(seq) FROM records")
+    assert fresh_from <= top + 1
+    other = open_queue()  # a writer whose clock is a minute behind
+    other._ids = ids.IdMaker(clock_ns=lambda: time.time_ns() - 60_000_000_000)
+    rid = other.enqueue("tx.renewal", {})
+    mine = q.enqueue("tx.renewal", {})
+    assert [r.id for r in q.claim(10)] == [rid, mine]

@@ -76,6 +76,22 @@ def test_every_older_version_migrates_with_data_intact(open_queue: Any, db_path:
     assert q.stats()["acked"] == 3
 
 
+def _indexes(q: Any) -> set[str]:
+    return {row[0] for row in q._read("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_the_legacy_id_index_stays_only_where_legacy_rows_are(open_queue: Any, db_path: Path) -> None:
+    _old_database(db_path, 3)
+    q = open_queue()
+    assert "records_legacy_id" in _indexes(q)  # ack by old ids goes through it
+    q.close()
+    db_path.unlink()
+    q = open_queue()  # a new database: an insert has one partial index fewer to test
+    assert "records_legacy_id" not in _indexes(q) and "records_state" in _indexes(q)
+    rid = q.enqueue("tx", {"n": 1})
+    assert q.ack([r.id for r in q.claim(10)]) == 1 and q.get(rid).status is Status.ACKED
+
+
 def test_fresh_database_is_created_at_the_latest_version(open_queue: Any, db_path: Path) -> None:
     open_queue().close()
     conn = sqlite3.connect(db_path)

@@ -87,3 +87,22 @@ def test_the_kiosk_started_beside_another_owner_takes_over_when_it_goes(open_que
     sync_cli.close()
     assert [r.id for r in kiosk.claim(10)] == [rid]  # took over, released the dead one's claim
     assert kiosk.owner
+
+
+def test_records_made_after_a_take_over_are_claimed(open_queue: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The owner that left had claimed past records made with its clock a minute ahead: the
+    # new owner's own records must land past them, where its claims look.
+    import time
+
+    from kiosk.offline_queue import ids
+
+    sync_cli = open_queue()
+    monkeypatch.setattr(sync_cli, "_ids", ids.IdMaker(clock_ns=lambda: time.time_ns() + 60_000_000_000))
+    ahead = sync_cli.enqueue("tx", {})
+    kiosk = open_queue()
+    sync_cli.ack([r.id for r in sync_cli.claim(10)])
+    sync_cli.close()
+    assert kiosk.claim(10) == [] and kiosk.owner  # took over
+    mine = kiosk.enqueue("tx", {"n": 1})
+    assert mine > ahead
+    assert [r.id for r in kiosk.claim(10)] == [mine]

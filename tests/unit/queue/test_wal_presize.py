@@ -148,7 +148,7 @@ def test_a_full_disk_at_presize_keeps_frames_already_in_the_wal(
     monkeypatch.undo()
     assert wal.stat().st_size >= before
     assert owner.integrity_check() == ["ok"]
-    assert [r.id for r in owner.claim(10)] == [first, second]
+    assert sorted(r.id for r in owner.claim(10)) == sorted([first, second])  # (same ms: either order)
 
 
 def test_the_wal_goes_back_to_its_size_after_a_prune_that_outgrew_it(
