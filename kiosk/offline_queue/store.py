@@ -149,6 +149,15 @@ def wal_checkpoint_bytes(conn: sqlite3.Connection) -> int:
     return _WAL_HEADER + max(pages, 0) * (page_size + _WAL_FRAME_HEADER)
 
 
+def wal_limit_bytes(conn: sqlite3.Connection) -> int:
+    """The size SQLite cuts the WAL back to: a quarter past the checkpoint size.  The commit
+    that crosses the checkpoint line writes all its frames before the checkpoint runs; with
+    the limit at the line itself, every such commit grew the file and every restart cut it
+    back, a file-system metadata commit each time: ~2% of every enqueue (docs/queue.md)."""
+    size = wal_checkpoint_bytes(conn)
+    return size + size // 4
+
+
 def limit_wal(conn: sqlite3.Connection) -> None:
     """Let the WAL shrink back to its pre-sized length after a checkpoint.
 
@@ -157,7 +166,7 @@ def limit_wal(conn: sqlite3.Connection) -> None:
     as long as the kiosk runs, outside the size cap.  ``journal_size_limit`` makes SQLite cut
     it back to this length when it next starts over from the top of the file.
     """
-    conn.execute(f"PRAGMA journal_size_limit={wal_checkpoint_bytes(conn)}")
+    conn.execute(f"PRAGMA journal_size_limit={wal_limit_bytes(conn)}")
 
 
 def presize_wal(conn: sqlite3.Connection, db_path: Path) -> bool:
@@ -167,8 +176,11 @@ def presize_wal(conn: sqlite3.Connection, db_path: Path) -> bool:
     past the end of the file, the file system must also commit the file's new size and
     blocks (on ext4 a journal commit): measured here ~200 us per commit, against ~120 us
     when the frames overwrite space the file already has.  SQLite rewinds to the start of
-    its WAL after each checkpoint and never shrinks it (no ``journal_size_limit``), so only
-    the first ~1,000 commits after a start grow it; this makes those overwrite as well.
+    its WAL after each checkpoint and keeps its size (:func:`limit_wal` cuts back only a
+    WAL grown well past it), so only the first ~1,000 commits after a start would grow it;
+    this makes those overwrite as well.  (Pre-sized with zeros 1 MiB at a time to the
+    limit instead, every later commit was ~2% slower, cause not found; to this size, or
+    with frame-sized writes, not: docs/queue.md.)
     (``posix_fallocate`` would not do: ext4 marks such blocks unwritten, and the first
     write to each is again a journal commit.)
 

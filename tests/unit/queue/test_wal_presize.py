@@ -27,6 +27,7 @@ def _wal(db_path: Path) -> Path:
 
 
 def _full_size(q: Any) -> int:
+    """A WAL holding exactly the frames SQLite lets in before it checkpoints."""
     page = q._read("PRAGMA page_size")[0][0]
     frames = q._read("PRAGMA wal_autocheckpoint")[0][0]
     return 32 + frames * (page + 24)
@@ -125,9 +126,24 @@ def test_a_wal_that_cannot_be_grown_still_takes_the_record(
 def test_wal_is_presized_to_exactly_the_checkpoint_size(open_queue: Any, db_path: Path) -> None:
     q = open_queue()
     q.enqueue("tx.a", {"n": 0})
-    page = q._read("PRAGMA page_size")[0][0]
-    frames = q._read("PRAGMA wal_autocheckpoint")[0][0]
-    assert Path(str(db_path) + "-wal").stat().st_size == 32 + frames * (page + 24)
+    assert _wal(db_path).stat().st_size == _full_size(q)
+
+
+def test_commits_across_checkpoints_do_not_cut_the_wal_back(open_queue: Any, db_path: Path) -> None:
+    # The commit that fills the WAL to the checkpoint line writes its frames before the
+    # checkpoint runs, past the pre-sized end.  With the size limit at the line, each such
+    # commit grew the file and each restart cut it back: a file-system metadata commit
+    # every cycle.
+    q = open_queue()
+    sizes = []
+    for i in range(2 * q._read("PRAGMA wal_autocheckpoint")[0][0] + 100):  # past two checkpoints
+        q.enqueue("tx.a", {"n": i, "text": "x" * 300})
+        sizes.append(_wal(db_path).stat().st_size)
+    for i in range(60):  # batches too
+        q.enqueue_many([("tx.b", {"n": i, "text": "x" * 300})] * 100)
+        sizes.append(_wal(db_path).stat().st_size)
+    assert sizes == sorted(sizes)  # never cut back
+    assert sizes[-1] <= store.wal_limit_bytes(q._conn)
 
 
 def test_a_full_disk_at_presize_keeps_frames_already_in_the_wal(
@@ -164,8 +180,9 @@ def test_the_wal_goes_back_to_its_size_after_a_prune_that_outgrew_it(
         q.ack([r.id for r in batch])
     clock.advance(1)
     q.prune()
-    assert _wal(db_path).stat().st_size > _full_size(q)  # the vacuum outgrew the checkpoint
+    limit = store.wal_limit_bytes(q._conn)
+    assert _wal(db_path).stat().st_size > limit  # the vacuum outgrew it
     for i in range(2 * q._read("PRAGMA wal_autocheckpoint")[0][0]):  # past the next checkpoint
         q.enqueue("tx.after", {"n": i})
-    assert _wal(db_path).stat().st_size == _full_size(q)
+    assert _wal(db_path).stat().st_size == limit
     assert q.stats()["pending"] == 2000
