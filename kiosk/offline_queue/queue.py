@@ -45,7 +45,8 @@ _MAX_ERROR_CHARS = 300
 _LONG_NUMBER = re.compile(r"\d{6,}")
 
 _COLUMNS = "seq, id, kind, kiosk_id, created_at, status, attempts, next_attempt_at, payload, size"
-_INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+#: A fresh row is due when made: created_at (?5) is its next_attempt_at too.
+_INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?5, ?6, ?7)"
 _LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM records"
 #: The key a new id must be past: the largest there, or fresh_from's if that stands higher.
 _KEYS_USED = (
@@ -397,9 +398,9 @@ class OfflineQueue(QueueViews):
     def _sealed_row(self, sealer: crypto.Sealer, kind: str, plain: bytes, now: float) -> tuple[Any, ...]:
         """The INSERT parameters of one new record under a new id."""
         entropy = take_random(ENTROPY_BYTES + crypto.NONCE_BYTES)
-        seq, rid = self._ids.new(entropy[:ENTROPY_BYTES])
+        seq, rid = self._ids.new(entropy)  # its first ENTROPY_BYTES; the nonce is the rest
         blob = sealer.seal(rid, kind, plain, entropy[ENTROPY_BYTES:], self.kiosk_id)
-        return (seq, rid, kind, self.kiosk_id, now, now, blob, len(plain))
+        return (seq, rid, kind, self.kiosk_id, now, blob, len(plain))
 
     def claim(self, max_items: int = 100, max_bytes: int = 1024 * 1024) -> list[Record]:
         """Atomically take up to ``max_items`` due records whose payloads fit in ``max_bytes``.
