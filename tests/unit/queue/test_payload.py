@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import enum
+import json
 from typing import Any
 
 import pytest
@@ -47,6 +49,17 @@ def test_ordinary_payloads_pass(open_queue: Any, payload: dict) -> None:
     q = open_queue()
     q.enqueue("tx.renewal", payload)
     assert q.claim(10)[0].payload == payload
+
+
+class Field(enum.StrEnum):
+    SERVICE = "service"
+
+
+def test_keys_that_are_not_strings_are_stored_as_the_json_module_writes_them(open_queue: Any) -> None:
+    payload = {7: "seven", Field.SERVICE: "renewal", "fees": [{2.5: "half"}], True: "yes", None: 0}
+    q = open_queue()
+    rid = q.enqueue("tx.renewal", payload)
+    assert q.read_payload(rid) == json.loads(json.dumps(payload))
 
 
 @pytest.mark.parametrize("payload", [["not", "a", "dict"], {"raw": b"bytes"}, {"x": float("nan")}, {"o": object()}])
