@@ -131,7 +131,8 @@ def no_seal(d: Path, calls: int) -> Call:
     blob = q._need_sealer().seal("id", KIND, payload_codec.encode_record(KIND, PAYLOAD))
 
     class StandIn:
-        def seal(self, record_id: str, kind: str, plaintext: bytes, nonce: bytes | None = None) -> bytes:
+        def seal(self, record_id: str, kind: str, plaintext: bytes, nonce: bytes | None = None,
+                 kiosk_id: str | None = None) -> bytearray:
             return blob
 
     q._sealer = StandIn()  # type: ignore[assignment]

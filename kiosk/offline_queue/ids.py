@@ -23,9 +23,7 @@ from collections.abc import Callable
 _COUNTER_BITS = 12  # rand_a
 #: A new millisecond's counter: the top 11 bits of two random bytes, below half its range.
 _SEED_SHIFT = 16 - (_COUNTER_BITS - 1)
-#: time_high-time_low-version+counter-variant+rand_b-rand_b, RFC 9562's 8-4-4-4-12 layout;
-#: rand_b's 62 random bits are 14 from entropy bytes 2-3 and 48 from bytes 4-9 (in hex).
-_FORMAT = "%08x-%04x-%04x-%04x-%s"
+#: rand_b's 62 random bits are 14 from entropy bytes 2-3 and 48 from bytes 4-9.
 
 #: Bytes of randomness an id takes.
 ENTROPY_BYTES = 10
@@ -60,12 +58,14 @@ class IdMaker:
                 self._counter = counter = (entropy[0] << 8 | entropy[1]) >> _SEED_SHIFT
             ms = self._last_ms
         ms &= 0xFFFF_FFFF_FFFF
-        # Formatted by hand from small integers and the last six random bytes: uuid.UUID()
-        # costs more than the rest of this method; this is the fastest form measured
-        # (~1.3 us warm, against ~2.1 for five integer fields).
-        text = _FORMAT % (
-            ms >> 16, ms & 0xFFFF, 0x7000 | counter, 0x8000 | (entropy[2] << 8 | entropy[3]) >> 2,
-            entropy[4:10].hex(),
+        # Formatted by hand: uuid.UUID() costs more than the rest of this method.  The first
+        # 8 bytes (time, version, counter) as one hex string cut in three, the variant and 14
+        # random bits as one group, the last 6 random bytes as they are: the fastest form
+        # measured (~1.1 us warm, against ~2.1 for five integer fields through %).
+        head = (ms << 16 | 0x7000 | counter).to_bytes(8).hex()
+        text = (
+            f"{head[:8]}-{head[8:12]}-{head[12:]}-"
+            f"{0x8000 | (entropy[2] << 8 | entropy[3]) >> 2:04x}-{entropy[4:10].hex()}"
         )
         return ms << _COUNTER_BITS | counter, text
 
