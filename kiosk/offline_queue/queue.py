@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import heapq
-import json
 import logging
 import math
 import random
@@ -25,6 +24,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Self
+
+import orjson
 
 from kiosk.config import KioskSection, QueueSection
 from kiosk.errors import QueueError, QueueFull, QueueKeyError
@@ -435,7 +436,7 @@ class OfflineQueue(QueueViews):
                 "UPDATE records SET status = 'in_flight', attempts = attempts + 1, claimed_at = ? "
                 f"WHERE seq IN ({_IDS}) RETURNING seq, id, kind, kiosk_id, created_at, attempts, "
                 "size, payload",
-                (now, json.dumps(chosen)),
+                (now, orjson.dumps(chosen).decode()),
             ).fetchall()
             order = {seq: i for i, seq in enumerate(chosen)}
             rows.sort(key=lambda r: order[r[0]])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Status(str, Enum):
@@ -29,12 +29,13 @@ def utc(ts: float | None) -> datetime | None:
         return (datetime.max if ts > 0 else datetime.min).replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """A claimed transaction, payload decrypted, ready to upload.
 
     ``attempts`` counts delivery attempts including the current claim.  ``size`` is the byte
     length of the payload's compact UTF-8 JSON (what ``claim(max_bytes=...)`` budgets).
+    A named tuple (immutable, fields by name) rather than a frozen dataclass: a claim makes
+    one per record, and a frozen dataclass takes ~1.4 us to build against ~0.45.
     """
 
     id: str
