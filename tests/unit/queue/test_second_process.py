@@ -14,13 +14,16 @@ import pytest
 from .conftest import KEY_HEX
 
 WRITER = """
-import sys
+import sys, time
+from kiosk.offline_queue import ids
 from kiosk.offline_queue.queue import OfflineQueue
 q = OfflineQueue(sys.argv[1])
+skew_ns = int(float(sys.argv[2]) * 1e9) if len(sys.argv) > 2 else 0
+q._ids = ids.IdMaker(clock_ns=lambda: time.time_ns() + skew_ns)
 print("ready", flush=True)
 sys.stdin.readline()
 for i in range(150):
-    q.enqueue("tx.other", {"i": i})
+    print(q.enqueue("tx.other", {"i": i}), flush=True)
 q.close()
 """
 
@@ -44,12 +47,17 @@ def test_bawaba_queue_stats_while_the_kiosk_holds_claims(open_queue: Any, db_pat
     assert len(q.claim(10)) == 3
 
 
+def _writer(db_path: Path, skew_s: float = 0.0) -> subprocess.Popen[str]:
+    """A second process that enqueues 150 records when told to, printing each id."""
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db_path), str(skew_s)], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, env=_env(), text=True,
+    )
+
+
 def test_two_processes_enqueue_at_once_and_nothing_is_lost(open_queue: Any, db_path: Path) -> None:
     q = open_queue()
-    child = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(db_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        env=_env(), text=True,
-    )
+    child = _writer(db_path)
     assert child.stdout is not None and child.stdin is not None
     assert child.stdout.readline().strip() == "ready"
     child.stdin.write("go\n")
@@ -60,6 +68,34 @@ def test_two_processes_enqueue_at_once_and_nothing_is_lost(open_queue: Any, db_p
     assert len(infos) == 300 and {i.kind for i in infos} == {"tx.mine", "tx.other"}
     assert set(mine) <= {i.id for i in infos}
     assert q.integrity_check() == ["ok"]
+
+
+@pytest.mark.parametrize("skew_s", [3600.0, -3600.0])
+def test_a_writer_with_its_clock_an_hour_off_loses_nothing_while_the_kiosk_sends(
+    open_queue: Any, db_path: Path, skew_s: float
+) -> None:
+    # The kiosk's own enqueue reads no key first (schema v6): its records and those of a
+    # second process whose keys run an hour ahead or behind must all be sent, once each,
+    # while the kiosk claims and acks between them.
+    kiosk = open_queue()
+    child = _writer(db_path, skew_s)
+    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout.readline().strip() == "ready"
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    made, sent = [], []
+    while child.poll() is None or len(made) < 150:
+        made.append(kiosk.enqueue("tx.mine", {"n": len(made)}))
+        batch = kiosk.claim(7)
+        kiosk.ack([r.id for r in batch])
+        sent += [r.id for r in batch]
+    assert child.wait(timeout=60) == 0
+    made += child.stdout.read().split()
+    while batch := kiosk.claim(100):
+        kiosk.ack([r.id for r in batch])
+        sent += [r.id for r in batch]
+    assert len(made) >= 300 and sorted(sent) == sorted(made)
+    assert kiosk.stats()["pending"] == 0
 
 
 def test_only_the_owner_claims(open_queue: Any) -> None:
