@@ -83,7 +83,8 @@ def test_a_writer_with_its_clock_an_hour_off_loses_nothing_while_the_kiosk_sends
     assert child.stdout.readline().strip() == "ready"
     child.stdin.write("go\n")
     child.stdin.flush()
-    made, sent = [], []
+    made: list[str] = []
+    sent: list[str] = []
     while child.poll() is None or len(made) < 150:
         made.append(kiosk.enqueue("tx.mine", {"n": len(made)}))
         batch = kiosk.claim(7)
