@@ -125,13 +125,12 @@ class Sealer:
         per INSERT warm, against ~0.16 for making the bytearray."""
         if nonce is None:
             nonce = os.urandom(NONCE_BYTES)
+        # Every enqueue passes a kiosk id: that form is made here without a call to aad() (a
+        # call costs a few microseconds right after an fsync, docs/queue.md).
+        aad = (self.aad(record_id, kind) if kiosk_id is None
+               else (_AAD % (record_id, kind, kiosk_id)).encode())
         blob = bytearray(nonce)
-        if kiosk_id is None:
-            blob += self._aead.encrypt(nonce, plaintext, self.aad(record_id, kind))
-        else:
-            # Every enqueue comes here: the kiosk id form without a call to aad() (a call
-            # costs a few microseconds right after an fsync, docs/queue.md).
-            blob += self._aead.encrypt(nonce, plaintext, (_AAD % (record_id, kind, kiosk_id)).encode())
+        blob += self._aead.encrypt(nonce, plaintext, aad)
         return blob
 
     def open(self, record_id: str, kind: str, blob: bytes, kiosk_id: str | None = None) -> bytes:

@@ -429,7 +429,7 @@ class OfflineQueue(QueueViews):
         out: list[Record] = []
         broken: list[str] = []
         with self._tx() as conn:
-            chosen = self._choose(conn, now, int(max_items), max_bytes, self.policy.longest_wait_s)
+            chosen = self._choose(conn, now, int(max_items), max_bytes)
             if not chosen:
                 return []
             rows = conn.execute(
@@ -460,9 +460,7 @@ class OfflineQueue(QueueViews):
             self.alarm("queue_record_unreadable", f"record {rid} does not decrypt; dead-lettered")
         return out
 
-    def _choose(
-        self, conn: sqlite3.Connection, now: float, max_items: int, max_bytes: int, longest_wait_s: float
-    ) -> list[int]:
+    def _choose(self, conn: sqlite3.Connection, now: float, max_items: int, max_bytes: int) -> list[int]:
         """The keys a claim takes, oldest due first, and meta's fresh_from moved past them.
 
         Two sources: fresh rows (never tried) by key from fresh_from, and retried ones from
@@ -470,8 +468,8 @@ class OfflineQueue(QueueViews):
         their due time says: they were due when made, and a clock set back since (a kiosk
         that booted with its clock ahead, then synced) must not hold them, and every newer
         one behind them, until the clock catches up.  For the same reason a retried row due
-        further ahead than any wait the queue gives (``longest_wait_s``) is due now: it was
-        told to wait while the clock was ahead.
+        further ahead than any wait the queue gives (the policy's ``longest_wait_s``) is due
+        now: it was told to wait while the clock was ahead.
 
         But a record that was in flight when the kiosk stopped goes first, alone: if it is
         what stops the kiosk, it must not take a batch down with it again."""
@@ -497,7 +495,7 @@ class OfflineQueue(QueueViews):
             "SELECT seq, size, next_attempt_at, created_at FROM records "
             f"WHERE {schema.INDEXED} AND status = 'pending' AND next_attempt_at > ? "
             "ORDER BY next_attempt_at, created_at, seq LIMIT ?",
-            (now + longest_wait_s, max_items),
+            (now + self.policy.longest_wait_s, max_items),
         ).fetchall()
         chosen: list[int] = []
         total = 0
