@@ -21,7 +21,6 @@ to Qt signals.  Clock, sleep and randomness are injectable for tests.
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import logging
 import random
 import shutil
@@ -30,6 +29,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
+
+import orjson
 
 from kiosk import __version__
 from kiosk.errors import SyncError
@@ -43,12 +44,16 @@ log = logging.getLogger(__name__)
 class QueueRecord(Protocol):
     """What the agent needs of a queued record (kiosk.offline_queue's frozen record)."""
 
-    id: str
-    kind: str
-    kiosk_id: str
-    created_at: Any
-    payload: dict[str, Any]
-    attempts: int
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def kiosk_id(self) -> str: ...
+    @property
+    def created_ts(self) -> float: ...
+    @property
+    def payload_json(self) -> bytes: ...
 
 
 class Outbox(Protocol):
@@ -93,14 +98,10 @@ class AgentOptions:
 
 
 def wire_item(rec: QueueRecord) -> dict[str, Any]:
-    """A queue record as the upload's JSON item."""
-    created = rec.created_at
-    if isinstance(created, str):
-        created = dt.datetime.fromisoformat(created).timestamp()
-    elif isinstance(created, dt.datetime):
-        created = created.timestamp()
-    return {"id": rec.id, "kind": rec.kind, "kiosk_id": rec.kiosk_id, "created_at": float(created),
-            "payload": rec.payload}
+    """A queue record as the upload's JSON item.  The payload goes in as the JSON it was
+    stored as, never parsed and written again."""
+    return {"id": rec.id, "kind": rec.kind, "kiosk_id": rec.kiosk_id, "created_at": rec.created_ts,
+            "payload": orjson.Fragment(rec.payload_json)}
 
 
 class SyncAgent:

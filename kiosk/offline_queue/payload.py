@@ -192,13 +192,3 @@ def decode(data: bytes) -> dict[str, Any]:
         raise PayloadError("stored payload is not a JSON object")
     return value
 
-
-def decode_many(items: list[bytes]) -> list[dict[str, Any] | None]:
-    """Several payloads back at once, ``None`` for one that is not a JSON object."""
-    out: list[dict[str, Any] | None] = []
-    for data in items:
-        try:
-            out.append(decode(data))
-        except (ValueError, PayloadError):
-            out.append(None)
-    return out

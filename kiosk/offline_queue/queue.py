@@ -30,12 +30,11 @@ import orjson
 from kiosk.config import KioskSection, QueueSection
 from kiosk.errors import QueueError, QueueFull, QueueKeyError
 from kiosk.offline_queue import crypto, schema, store
-from kiosk.offline_queue import payload as payload_codec
 from kiosk.offline_queue.entropy import take as take_random
 from kiosk.offline_queue.ids import ENTROPY_BYTES, IdMaker
 from kiosk.offline_queue.payload import PayloadError, encode_record
 from kiosk.offline_queue.policy import RetryPolicy
-from kiosk.offline_queue.records import Record, utc
+from kiosk.offline_queue.records import Record
 from kiosk.offline_queue.store import Alarm
 from kiosk.offline_queue.views import QueueViews
 
@@ -440,20 +439,15 @@ class OfflineQueue(QueueViews):
             ).fetchall()
             order = {seq: i for i, seq in enumerate(chosen)}
             rows.sort(key=lambda r: order[r[0]])
-            opened, plains = [], []
-            for row in rows:
+            # The payload stays the JSON it was sealed as (see Record): it decrypted, so it is
+            # what encode_record wrote, a checked JSON object.
+            for _seq, rid, kind, kiosk, created, attempts, size, blob in rows:
                 try:
-                    plains.append(sealer.open(row[1], row[2], row[7], row[3]))
+                    plain = sealer.open(rid, kind, blob, kiosk)
                 except QueueKeyError:
-                    broken.append(row[1])
-                    continue
-                opened.append(row)
-            bodies = payload_codec.decode_many(plains)
-            for (_seq, rid, kind, kiosk, created, attempts, size, _blob), body in zip(opened, bodies, strict=True):
-                if body is None:
                     broken.append(rid)
                     continue
-                out.append(Record(rid, kind, kiosk, utc(created), body, attempts, size))  # type: ignore[arg-type]
+                out.append(Record(rid, kind, kiosk, created, plain, attempts, size))
             if broken:
                 self._set_dead(conn, broken, "payload does not decrypt (altered on disk?)", now)
         for rid in broken:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, NamedTuple
 
+from kiosk.offline_queue.payload import decode
+
 
 class Status(str, Enum):
     """Where a record is in its life: pending -> in_flight -> acked, or dead."""
@@ -32,19 +34,35 @@ def utc(ts: float | None) -> datetime | None:
 class Record(NamedTuple):
     """A claimed transaction, payload decrypted, ready to upload.
 
+    The payload is kept as the compact UTF-8 JSON it was stored as (``payload_json``): the
+    uploader puts it into the batch as it is, so a claim neither parses it nor has it written
+    again (~2 us and ~10 us a record).  ``payload`` parses it at each access; keep the dict if
+    you need it twice.  Likewise ``created_ts`` is the stored Unix time and ``created_at`` the
+    datetime made from it on access.
+
     ``attempts`` counts delivery attempts including the current claim.  ``size`` is the byte
-    length of the payload's compact UTF-8 JSON (what ``claim(max_bytes=...)`` budgets).
-    A named tuple (immutable, fields by name) rather than a frozen dataclass: a claim makes
-    one per record, and a frozen dataclass takes ~1.4 us to build against ~0.45.
+    length of ``payload_json`` (what ``claim(max_bytes=...)`` budgets).  A named tuple
+    (immutable, fields by name) rather than a frozen dataclass: a claim makes one per record,
+    and a frozen dataclass takes ~1.4 us to build against ~0.45.
     """
 
     id: str
     kind: str
     kiosk_id: str
-    created_at: datetime
-    payload: dict[str, Any]
+    created_ts: float
+    payload_json: bytes
     attempts: int
     size: int
+
+    @property
+    def created_at(self) -> datetime:
+        """When the record was made, as an aware UTC datetime."""
+        return utc(self.created_ts)  # type: ignore[return-value]  # never None: NOT NULL column
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The payload as a dict (parsed from ``payload_json`` at each access)."""
+        return decode(self.payload_json)
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,20 @@ def test_acks_accepted_and_duplicate_and_dead_letters_rejected_with_reason(queue
     assert central.stored[ids[1]] == 2 and agent.progress.sent == 4 and agent.progress.dead == 1
 
 
+def test_each_upload_item_carries_its_record_as_queued(queue, central, clock):
+    payload = {"name_ar": "محمد العتيبي", "fee": 12.5, "ok": True, "note": 'say "hi"\\\n',
+               "lines": [{"n": 1, "x": None}, []], "": {}}
+    rid = queue.enqueue("service.submit", payload)
+    bodies: list[bytes] = []
+    upload = central.upload_body
+    central.upload_body = lambda body: (bodies.append(body), upload(body))[1]
+    assert make(queue, central, clock).step() == 1
+    (info,) = queue.list_records("acked")
+    (item,) = json.loads(bodies[0])["items"]
+    assert item == {"id": rid, "kind": "service.submit", "kiosk_id": KID,
+                    "created_at": pytest.approx(info.created_at.timestamp(), abs=1e-6), "payload": payload}
+
+
 def test_a_batch_refused_for_one_item_is_bisected_and_only_that_item_dies(queue, central, clock):
     ids = queue.enqueue_many([("service.submit", {"n": i, "poison": i == 5}) for i in range(8)])
 
