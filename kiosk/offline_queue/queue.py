@@ -341,8 +341,8 @@ class OfflineQueue(QueueViews):
             row = self._sealed_row(sealer, kind, plain, now)
             try:
                 cur.execute(_INSERT, row)
-            except sqlite3.Error as exc:
-                return self._insert_again(cur, exc, lambda: self._sealed_row(sealer, kind, plain, now))
+            except sqlite3.Error as exc:  # no lambda: it would turn these locals into cells, made every call
+                return self._insert_again(cur, exc, sealer, kind, plain, now)
             return row[1]  # type: ignore[no-any-return]
 
     def _first_cursor(self) -> sqlite3.Cursor:
@@ -354,8 +354,8 @@ class OfflineQueue(QueueViews):
         self._cursor = conn.cursor()
         return self._cursor
 
-    def _insert_again(self, cur: sqlite3.Cursor, exc: sqlite3.Error,
-                      make_row: Callable[[], tuple[Any, ...]]) -> str:
+    def _insert_again(self, cur: sqlite3.Cursor, exc: sqlite3.Error, sealer: crypto.Sealer,
+                      kind: str, plain: bytes, now: float) -> str:
         """enqueue's INSERT failed.  If another writer took the key meanwhile, make the id
         again past every key and retry (a few times); any other error is rolled back and
         raised as the queue's own."""
@@ -364,7 +364,7 @@ class OfflineQueue(QueueViews):
                 if getattr(exc, "sqlite_errorname", "") != "SQLITE_CONSTRAINT_PRIMARYKEY":
                     raise exc
                 self._ids.advance_past(cur.execute(_KEYS_USED).fetchone()[0])
-                row = make_row()
+                row = self._sealed_row(sealer, kind, plain, now)
                 try:
                     cur.execute(_INSERT, row)
                     return row[1]  # type: ignore[no-any-return]

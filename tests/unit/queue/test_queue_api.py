@@ -29,7 +29,7 @@ def test_enqueue_survives_reopen_and_claim_returns_decrypted_records(open_queue:
     assert rec.created_at.timestamp() == pytest.approx(clock.now)
     assert q.stats()["in_flight"] == 1
     # the payload as stored: compact UTF-8 JSON, what the uploader sends as it is
-    assert rec.payload_json == '{"name":"Ali","fee":300}'.encode() and rec.size == len(rec.payload_json)
+    assert rec.payload_json == b'{"name":"Ali","fee":300}' and rec.size == len(rec.payload_json)
 
 
 def test_claim_is_oldest_first_and_respects_item_and_byte_budgets(open_queue: Any) -> None:
