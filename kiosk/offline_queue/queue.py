@@ -187,6 +187,8 @@ class OfflineQueue(QueueViews):
             return self._translate(exc)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return QueueFull(f"disk full: cannot create the queue's files beside {self.path}")
+        if exc.errno in (errno.EACCES, errno.EPERM) and (denied := self._access_error()):
+            return denied
         where = exc.filename or self.path
         return QueueError(f"cannot open the queue: {exc.strerror or exc} ({where})")
 
@@ -293,9 +295,16 @@ class OfflineQueue(QueueViews):
             )
         if code in (store.SQLITE_BUSY, store.SQLITE_LOCKED):
             return QueueError("queue busy: another process held it too long")
+        if code in (store.SQLITE_READONLY, store.SQLITE_CANTOPEN) and (denied := self._access_error()):
+            return denied
         if store.is_corruption(exc):
             self.alarm("queue_corrupt", f"queue database corrupt while running: {exc}")
         return QueueError(f"queue database error: {exc}")
+
+    def _access_error(self) -> QueueError | None:
+        """If this user may not write the queue's files: which one, and what to do."""
+        problem = store.access_problem(self.path)
+        return QueueError(f"cannot use the queue at {self.path}: {problem}") if problem else None
 
     def _where_ids(self, ids: Iterable[str]) -> tuple[str, tuple[str, ...]]:
         if isinstance(ids, (str, bytes)):  # one id where a list is due: it would match nothing

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import pwd
 import sqlite3
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ SQLITE_FULL = 13
 SQLITE_NOTADB = 26
 SQLITE_BUSY = 5
 SQLITE_LOCKED = 6
+SQLITE_READONLY = 8
+SQLITE_CANTOPEN = 14
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,22 @@ def error_code(exc: BaseException) -> int:
 def is_corruption(exc: BaseException) -> bool:
     """True for 'database disk image is malformed' and 'file is not a database'."""
     return isinstance(exc, CorruptDatabase) or error_code(exc) in (SQLITE_CORRUPT, SQLITE_NOTADB)
+
+
+def access_problem(db_path: Path) -> str:
+    """Which of the queue's files (or their folder) this process may not read and write, in
+    words for a technician, or "" (SQLite says only "unable to open database file" or "attempt
+    to write a readonly database")."""
+    for path in (db_path.parent, db_path, *(Path(f"{db_path}{s}") for s in ("-wal", "-shm", ".lock"))):
+        need = os.R_OK | os.W_OK | (os.X_OK if path.is_dir() else 0)
+        if path.exists() and not os.access(path, need):
+            try:
+                user = pwd.getpwuid(os.geteuid()).pw_name
+            except KeyError:
+                user = f"uid {os.geteuid()}"
+            return (f"user {user} may not write {path}; run as the kiosk's service user "
+                    "(the owner of the queue's files)")
+    return ""
 
 
 class OwnerLock:

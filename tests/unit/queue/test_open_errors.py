@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,6 +64,40 @@ def test_a_folder_it_cannot_write_is_a_queue_error(db_path: Path) -> None:
     with pytest.raises(QueueError, match="cannot open the queue") as caught:
         OfflineQueue(db_path, KEY)
     assert not isinstance(caught.value, QueueFull)
+
+
+@pytest.mark.parametrize(("folder_mode", "file_mode", "blamed"), [
+    (0o555, 0o644, "folder"),  # it can read the files but not make the WAL's beside them
+    (0o777, 0o000, "database"),  # it cannot read the database
+    (0o777, 0o444, None),  # read-only files: a look needs nothing more
+], ids=["folder", "database", "read-only"])
+def test_a_technician_who_may_not_write_the_queue_is_told_which_file_and_what_to_do(
+    folder_mode: int, file_mode: int, blamed: str | None
+) -> None:
+    """SQLite says only "unable to open database file" or "attempt to write a readonly
+    database".  Root may write anything, so as root `bawaba queue stats` runs as nobody."""
+    home = Path(tempfile.mkdtemp(dir="/tmp"))  # pytest's tmp folders are closed to others
+    try:
+        db = home / "q.sqlite3"
+        with OfflineQueue(db, KEY) as q:
+            q.enqueue("tx.test", {"n": 1})
+        for path in home.iterdir():
+            path.chmod(file_mode)
+        home.chmod(folder_mode)
+        as_other = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+        done = subprocess.run([*as_other, sys.executable, "-m", "kiosk", "queue", "stats", "--db", str(db)],
+                              check=False, capture_output=True, text=True, timeout=60, cwd=home)
+        if blamed is None:
+            assert (done.returncode, done.stderr) == (0, "")
+            assert re.search(r"^pending +1$", done.stdout, re.MULTILINE)
+        else:
+            assert done.returncode == 1
+            assert f"cannot use the queue at {db}: user " in done.stderr
+            where = home if blamed == "folder" else db
+            assert f"may not write {where}; run as the kiosk's service user" in done.stderr
+    finally:
+        home.chmod(0o755)
+        shutil.rmtree(home)
 
 
 def test_a_database_that_sqlite_cannot_open_is_a_queue_error(tmp_path: Path) -> None:
