@@ -53,6 +53,13 @@ class RetryPolicy:
         """A jittered delay after ``attempts`` failed attempts, seconds."""
         return self.rng.uniform(0.0, self.ceiling(attempts))
 
+    def waited_delay(self, waited_s: float) -> float:
+        """A jittered delay for a record that failed for a reason outside it (network down)
+        and so had its try given back: with no count of tries to go on, up to half the time
+        it has waited since it was made (at least ``base_s``, at most ``max_s``), so its
+        tries thin out as an exponential back-off's would."""
+        return self.rng.uniform(0.0, min(self.max_s, max(self.base_s, waited_s / 2)))
+
     def dead_reason(self, attempts: int, age_s: float, error: str) -> str | None:
         """Why a record that just failed should be dead-lettered, or None to retry it."""
         if attempts >= self.max_attempts:

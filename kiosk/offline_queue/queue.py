@@ -540,7 +540,8 @@ class OfflineQueue(QueueViews):
 
         ``transient=True`` (network down, server busy: nothing wrong with these records) gives
         the attempt back, so a week offline does not use up ``max_attempts``; the age limit
-        still applies.  ``error`` is stored in clear: it should not carry personal data (long
+        still applies, and with no ``retry_after`` the wait grows with the time the record has
+        waited (:meth:`RetryPolicy.waited_delay`).  ``error`` is stored in clear: it should not carry personal data (long
         numbers in it are masked all the same).
         A record that goes back to wait keeps at least one attempt: with none it would count
         as fresh, and fresh records are all due at once (see :meth:`_choose`).
@@ -567,8 +568,12 @@ class OfflineQueue(QueueViews):
                 if reason is not None:
                     dead.append((reason, now, key))
                     continue
-                wait = (min(max(0.0, retry_after), self.policy.longest_wait_s) if retry_after is not None
-                        else self.policy.delay(attempts))
+                if retry_after is not None:
+                    wait = min(max(0.0, retry_after), self.policy.longest_wait_s)
+                elif transient:  # its try given back: the count cannot pace it
+                    wait = self.policy.waited_delay(now - created)
+                else:
+                    wait = self.policy.delay(attempts)
                 retry.append((now + wait, error, max(attempts, 1), key))
             conn.executemany(
                 "UPDATE records SET status = 'pending', next_attempt_at = ?, last_error = ?, "

@@ -5,6 +5,7 @@ Every test that checks durability closes the queue and opens it again.
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from typing import Any
@@ -355,6 +356,26 @@ def test_transient_failures_do_not_use_up_attempts(open_queue: Any, clock: Any) 
     q.claim(1)
     q.fail([rid], "HTTP 500", 0.0)
     assert q.get(rid).status is Status.DEAD
+
+
+def test_transient_failures_without_a_retry_after_still_back_off(open_queue: Any, clock: Any) -> None:
+    class Longest(random.Random):
+        def uniform(self, a: float, b: float) -> float:
+            return b  # the jitter's upper bound: the back-off's ceiling
+
+    q = open_queue(config=QueueSection(backoff_base_s=1.0, backoff_max_s=600.0), rng=Longest())
+    rid = q.enqueue("tx", {})
+    waits = []
+    for _ in range(25):  # the network stays down; each try is released as transient
+        (rec,) = q.claim(1)
+        q.fail([rec.id], "connection refused", transient=True)
+        waits.append(q.get(rid).next_attempt_at.timestamp() - clock.now)
+        clock.advance(waits[-1] + 0.001)  # (the due time is read back to the microsecond)
+    assert waits[:2] == [pytest.approx(1.0), pytest.approx(1.0)]
+    # up to half its time waited so far: 1, 1, 1, 1.5, 2.25, ... x1.5 a try, up to the cap
+    assert all(b >= a - 1e-3 for a, b in itertools.pairwise(waits))
+    assert waits[12] == pytest.approx(57.8, abs=0.1)
+    assert waits[-1] == pytest.approx(600.0) and q.get(rid).attempts == 1
 
 
 def test_numbers_quoted_in_an_error_are_not_stored_in_clear(open_queue: Any) -> None:
