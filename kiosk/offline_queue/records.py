@@ -64,6 +64,13 @@ class Record(NamedTuple):
         """The payload as a dict (parsed from ``payload_json`` at each access)."""
         return decode(self.payload_json)
 
+    def __repr__(self) -> str:
+        # The payload holds names and ID numbers: a record in a log line or a traceback
+        # shows its size only.
+        return (f"Record(id={self.id!r}, kind={self.kind!r}, kiosk_id={self.kiosk_id!r}, "
+                f"created_ts={self.created_ts!r}, payload_json=<{self.size} bytes>, "
+                f"attempts={self.attempts!r})")
+
 
 @dataclass(frozen=True)
 class RecordInfo:

@@ -31,6 +31,8 @@ def test_enqueue_survives_reopen_and_claim_returns_decrypted_records(open_queue:
     assert q.stats()["in_flight"] == 1
     # the payload as stored: compact UTF-8 JSON, what the uploader sends as it is
     assert rec.payload_json == b'{"name":"Ali","fee":300}' and rec.size == len(rec.payload_json)
+    # a record that reaches a log line or a traceback shows no personal data
+    assert "Ali" not in repr(rec) and f"payload_json=<{rec.size} bytes>" in repr(rec) and rid in repr(rec)
 
 
 def test_claim_is_oldest_first_and_respects_item_and_byte_budgets(open_queue: Any) -> None:
