@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.queue import CONTENDERS, PAYLOAD
 from kiosk.offline_queue import payload as payload_codec
 from kiosk.offline_queue import queue as queue_mod
+from kiosk.offline_queue import writes as writes_mod
 from kiosk.offline_queue.ids import ENTROPY_BYTES, IdMaker
 
 KIND = "tx.bench"
@@ -78,7 +79,7 @@ def commit_only(d: Path, calls: int) -> Call:
         for _ in range(calls + WARM_UP)
     ])
     cur = q._connection().cursor()
-    return lambda: cur.execute(queue_mod._INSERT, next(rows))
+    return lambda: cur.execute(writes_mod._INSERT, next(rows))
 
 
 def _enqueue_with(q: queue_mod.OfflineQueue, module: Any, name: str, stand_in: Any) -> Call:

@@ -205,7 +205,7 @@ def test_a_record_that_stops_the_kiosk_is_dead_lettered_alone_and_its_batch_goes
     # A record that crashes the process each time it is sent (the sync agent claims it in a
     # batch of 50): it must end dead-lettered, the 49 others delivered, and the kiosk must
     # stop only a few times.
-    from kiosk.offline_queue.queue import CRASH_LIMIT
+    from kiosk.offline_queue.delivery import CRASH_LIMIT
 
     q = open_queue(config=QueueSection(max_attempts=5))
     ids = q.enqueue_many([("tx", {"n": i}) for i in range(50)])
