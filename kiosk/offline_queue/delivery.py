@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Any
 
-import orjson
-
 from kiosk.errors import QueueError, QueueKeyError
 from kiosk.offline_queue import crypto, schema
 from kiosk.offline_queue.ids import IdMaker
@@ -32,7 +30,15 @@ _LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM records"
 #: A record in flight alone when the kiosk stops for this many times is dead-lettered (its
 #: dead reason says "third": change both together).
 CRASH_LIMIT = 3
-_IDS = "SELECT value FROM json_each(?)"
+#: Retried records waiting, due by a time (or, below, due past one), in the state index's
+#: order; ties sorted by key.
+_RETRIED = (
+    "SELECT seq, size, next_attempt_at, created_at FROM records "
+    f"WHERE {schema.INDEXED} AND status = 'pending' AND next_attempt_at {{}} ? "
+    "ORDER BY next_attempt_at, created_at, seq LIMIT ?"
+)
+_RETRIED_DUE_BY = _RETRIED.format("<=")
+_RETRIED_DUE_PAST = _RETRIED.format(">")
 # In "<rows by id> AND +status ...", the unary + keeps SQLite on the key lookups instead of
 # walking every pending or in-flight row through the state index.
 
@@ -85,9 +91,9 @@ class QueueDelivery:
                 return []
             rows = conn.execute(
                 "UPDATE records SET status = 'in_flight', attempts = attempts + 1, claimed_at = ? "
-                f"WHERE seq IN ({_IDS}) RETURNING seq, id, kind, kiosk_id, created_at, attempts, "
-                "size, payload",
-                (now, orjson.dumps(chosen).decode()),
+                f"WHERE seq IN ({schema.JSON_LIST}) RETURNING seq, id, kind, kiosk_id, created_at, "
+                "attempts, size, payload",
+                (now, schema.json_list(chosen)),
             ).fetchall()
             order = {seq: i for i, seq in enumerate(chosen)}
             rows.sort(key=lambda r: order[r[0]])
@@ -131,18 +137,8 @@ class QueueDelivery:
             "AND status = 'pending' AND attempts = 0 ORDER BY seq LIMIT ?",
             (start, max_items),
         ).fetchall()
-        retried = conn.execute(
-            "SELECT seq, size, next_attempt_at, created_at FROM records "
-            f"WHERE {schema.INDEXED} AND status = 'pending' AND next_attempt_at <= ? "
-            "ORDER BY next_attempt_at, created_at, seq LIMIT ?",  # index order; ties sorted by key
-            (now, max_items),
-        ).fetchall()
-        skewed = conn.execute(
-            "SELECT seq, size, next_attempt_at, created_at FROM records "
-            f"WHERE {schema.INDEXED} AND status = 'pending' AND next_attempt_at > ? "
-            "ORDER BY next_attempt_at, created_at, seq LIMIT ?",
-            (now + self.policy.longest_wait_s, max_items),
-        ).fetchall()
+        retried = conn.execute(_RETRIED_DUE_BY, (now, max_items)).fetchall()
+        skewed = conn.execute(_RETRIED_DUE_PAST, (now + self.policy.longest_wait_s, max_items)).fetchall()
         chosen: list[int] = []
         total = 0
         for seq, size, _due, _created in heapq.merge(
@@ -184,8 +180,8 @@ class QueueDelivery:
         ``transient=True`` (network down, server busy: nothing wrong with these records) gives
         the attempt back, so a week offline does not use up ``max_attempts``; the age limit
         still applies, and with no ``retry_after`` the wait grows with the time the record has
-        waited (:meth:`RetryPolicy.waited_delay`).  ``error`` is stored in clear: it should not carry personal data (long
-        numbers in it are masked all the same).
+        waited (:meth:`RetryPolicy.waited_delay`).  ``error`` is stored in clear: it should
+        not carry personal data (long numbers in it are masked all the same).
         A record that goes back to wait keeps at least one attempt: with none it would count
         as fresh, and fresh records are all due at once (see :meth:`_choose`).
         """

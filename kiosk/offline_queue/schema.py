@@ -69,23 +69,31 @@ def keep_fresh_from_reachable(conn: sqlite3.Connection) -> None:
     )
 
 
+#: The values of a JSON array bound as one parameter (see :func:`json_list`): a list of any
+#: length in one statement, without one placeholder per item.
+JSON_LIST = "SELECT value FROM json_each(?)"
+
+
+def json_list(values: Iterable[object]) -> str:
+    """Values as the JSON array :data:`JSON_LIST` reads (orjson: the json module takes ~13x
+    as long)."""
+    return orjson.dumps(list(values)).decode()
+
+
 def where_ids(ids: Iterable[str], legacy: bool = True) -> tuple[str, tuple[str, ...]]:
     """A WHERE condition (and its parameters) matching the rows of these record ids: by key
     for ids made since v4, through the legacy index for older ones (``legacy=False`` when
     the database has none); garbage matches nothing."""
     wanted = [i for i in ids if isinstance(i, str)]
-    ids_json = orjson.dumps(wanted).decode()  # (the json module takes ~13x as long)
-    keys_sql = "SELECT value FROM json_each(?)"
+    ids_json = json_list(wanted)
+    keys_sql = JSON_LIST
     params: tuple[str, ...] = (
-        orjson.dumps([k for k in map(seq_of, wanted) if k is not None and k >= LEGACY_SEQ_LIMIT]).decode(),
+        json_list(k for k in map(seq_of, wanted) if k is not None and k >= LEGACY_SEQ_LIMIT),
     )
     if legacy:
-        keys_sql += (
-            f" UNION ALL SELECT seq FROM records WHERE seq < {LEGACY_SEQ_LIMIT} "
-            "AND id IN (SELECT value FROM json_each(?))"
-        )
+        keys_sql += f" UNION ALL SELECT seq FROM records WHERE seq < {LEGACY_SEQ_LIMIT} AND id IN ({JSON_LIST})"
         params += (ids_json,)
-    return f"seq IN ({keys_sql}) AND id IN (SELECT value FROM json_each(?))", (*params, ids_json)
+    return f"seq IN ({keys_sql}) AND id IN ({JSON_LIST})", (*params, ids_json)
 
 
 def has_legacy_rows(conn: sqlite3.Connection) -> bool:

@@ -82,8 +82,7 @@ class QueueWrites:
         """The cursor enqueue keeps (conn.execute() makes one per call), made at the owner's
         first enqueue, after pre-sizing the WAL."""
         conn = self._connection()
-        if not self._wal_sized:
-            self._size_wal(conn)
+        self._size_wal(conn)
         self._cursor = conn.cursor()
         return self._cursor
 
@@ -120,8 +119,7 @@ class QueueWrites:
         if not plains:
             return []
         with self._lock:
-            if not self._wal_sized:
-                self._size_wal(self._connection())
+            self._size_wal(self._connection())
         with self._tx(new_records=True) as conn:
             self._ids.advance_past(conn.execute(KEYS_USED).fetchone()[0])  # we hold the write lock
             rows = [self._sealed_row(sealer, kind, plain, now) for kind, plain in plains]
@@ -136,8 +134,10 @@ class QueueWrites:
         return (seq, rid, kind, self.kiosk_id, now, blob, len(plain))
 
     def _size_wal(self, conn: sqlite3.Connection) -> None:
-        """Pre-size the WAL before this owner's first record (not at open: a technician's
-        ``bawaba queue stats`` while the kiosk is off need not write 4 MB)."""
+        """Pre-size the WAL before this owner's first record, once (not at open: a
+        technician's ``bawaba queue stats`` while the kiosk is off need not write 4 MB)."""
+        if self._wal_sized:
+            return
         self._wal_sized = True
         try:
             store.presize_wal(conn, self.path)
