@@ -20,6 +20,8 @@ import time
 import uuid
 from collections.abc import Callable
 
+from kiosk.offline_queue import _speedups
+
 _COUNTER_BITS = 12  # rand_a
 #: A new millisecond's counter: the top 11 bits of two random bytes, below half its range.
 _SEED_SHIFT = 16 - (_COUNTER_BITS - 1)
@@ -57,16 +59,10 @@ class IdMaker:
                 self._counter = counter = (entropy[0] << 8 | entropy[1]) >> _SEED_SHIFT
             ms = self._last_ms
         ms &= 0xFFFF_FFFF_FFFF
-        # Formatted by hand: uuid.UUID() costs more than the rest of this method.  The first
-        # 8 bytes (time, version, counter) as one hex string cut in three, the variant and 14
-        # random bits (entropy bytes 2-3) as one group, the last 6 random bytes (4-9) as they
-        # are, so rand_b holds 62 random bits: the fastest form measured (~1.1 us warm,
-        # against ~2.1 for five integer fields through %).
-        head = (ms << 16 | 0x7000 | counter).to_bytes(8).hex()
-        text = (
-            f"{head[:8]}-{head[8:12]}-{head[12:]}-"
-            f"{0x8000 | (entropy[2] << 8 | entropy[3]) >> 2:04x}-{entropy[4:10].hex()}"
-        )
+        # The text is made in C: uuid.UUID() costs more than the rest of this method, and the
+        # fastest Python form (one to_bytes().hex() cut in three) ~1.1 us warm, against 0.1.
+        # rand_b is the variant and entropy bytes 2-3's top 14 bits, then bytes 4-9: 62 bits.
+        text = _speedups.uuid7_text(ms << 16 | 0x7000 | counter, entropy)
         return ms << _COUNTER_BITS | counter, text
 
     def advance_past(self, seq: int) -> None:

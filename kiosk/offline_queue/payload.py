@@ -18,14 +18,14 @@ image looks like in JSON is :mod:`.image_sniff`.
 from __future__ import annotations
 
 import enum
-import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from kiosk.errors import QueueError
+from kiosk.offline_queue import _speedups
 from kiosk.offline_queue.biometric_keys import biometric_match
 from kiosk.offline_queue.image_sniff import (
     IMAGE_MIN_CHARS,
@@ -51,7 +51,6 @@ _kinds_ok: set[str] = set()
 
 
 _IMAGE_REFUSED = "payload holds an encoded image; images never enter the queue"
-_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 # orjson rather than the json module: an enqueue costs one durable commit plus this, and
@@ -121,40 +120,34 @@ def _check_other(value: Any, stack: list[Any]) -> None:
         )
 
 
-def check_no_biometrics(payload: Any) -> None:
-    """Raise BiometricDataRejected if a (JSON-serialisable) payload has a biometric-looking
-    key at any depth or a long string or list holding an image; PayloadError for a NaN or
-    infinite number (orjson would write it as null, so the walk that sees every value
-    checks it here rather than a second encoding).
+def _long_str(text: str) -> None:
+    if is_image(text):
+        raise BiometricDataRejected(_IMAGE_REFUSED)
 
-    An explicit stack rather than recursion, and exact type checks first (``isinstance``
-    against the ``Mapping`` ABC costs more than the rest of the walk): this runs on every
-    enqueue (about 2 us for a typical transaction).  Only exact dicts, lists and tuples go on
-    the stack; anything else is first made one by :func:`_check_other`.
-    """
-    stack: list[Any] = [payload] if type(payload) is dict else [[payload]]
-    while stack:
-        node = stack.pop()
-        if type(node) is dict:
-            if not _CLEAN_KEYS.issuperset(node):  # one C call when every key was seen before
-                _check_keys(node)
-            values: Iterable[Any] = node.values()
-        else:
-            if len(node) >= IMAGE_MIN_ITEMS and is_image_list(node):
-                raise BiometricDataRejected(_IMAGE_REFUSED)
-            values = node
-        for value in values:
-            t = type(value)
-            if t is str:
-                if len(value) >= IMAGE_MIN_CHARS and is_image(value):
-                    raise BiometricDataRejected(_IMAGE_REFUSED)
-            elif t is dict or t is list or t is tuple:
-                stack.append(value)
-            elif t in _SCALARS:
-                if t is float and not math.isfinite(value):  # (orjson refuses float subclasses)
-                    raise PayloadError(f"payload is not plain JSON: {value} is not a JSON number")
-            else:
-                _check_other(value, stack)
+
+def _long_list(items: list[Any] | tuple[Any, ...]) -> None:
+    if is_image_list(items):
+        raise BiometricDataRejected(_IMAGE_REFUSED)
+
+
+def _bad_float(number: float) -> None:
+    # orjson would write it as null, so the walk that sees every value refuses it here
+    # rather than a second encoding (orjson refuses float subclasses itself).
+    raise PayloadError(f"payload is not plain JSON: {number} is not a JSON number")
+
+
+# The walk itself is C (_speedups.c says why); it calls these hooks for what it cannot
+# settle alone: a dict with a key not yet seen clean, a string of IMAGE_MIN_CHARS or more, a
+# list or tuple of IMAGE_MIN_ITEMS or more, a NaN or infinite float, a value of no exact JSON
+# type (which _check_other may turn into a dict, list or tuple on the stack).
+_speedups.set_walk_hooks(_CLEAN_KEYS, _check_keys, _long_str, _long_list, _bad_float,
+                         _check_other, IMAGE_MIN_CHARS, IMAGE_MIN_ITEMS)
+
+#: ``check_no_biometrics(payload)``: raise BiometricDataRejected if a (JSON-serialisable)
+#: payload has a biometric-looking key at any depth or a long string or list holding an
+#: image; PayloadError for a NaN or infinite number.  An explicit stack, not recursion; it
+#: runs on every enqueue (~0.5 us warm for a typical transaction, 2.2 as Python bytecode).
+check_no_biometrics = _speedups.walk
 
 
 def encode(payload: Mapping[str, Any]) -> bytes:

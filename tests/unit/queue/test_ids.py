@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 
+import pytest
+
+from kiosk.offline_queue import _speedups
 from kiosk.offline_queue.ids import IdMaker, uuid7, uuid7_time_ms
 
 
@@ -42,3 +46,22 @@ def test_every_random_bit_of_rand_b_reaches_the_id() -> None:
         assert (u.version, u.variant, made[:19]) == (7, uuid.RFC_4122, first[:19])
         seen.add(made)
     assert len(seen) == 1 + 62
+
+
+def test_each_field_sits_where_rfc_9562_puts_it() -> None:
+    rng = random.Random(9562)
+    for _ in range(500):
+        ms, counter, entropy = rng.getrandbits(48), rng.getrandbits(12), rng.randbytes(10)
+        rand_b = ((entropy[2] << 8 | entropy[3]) >> 2) << 48 | int.from_bytes(entropy[4:10])
+        expected = ms << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
+        assert _speedups.uuid7_text(ms << 16 | 0x7000 | counter, entropy) == str(uuid.UUID(int=expected))
+
+
+def test_id_text_refuses_what_is_not_64_bits_and_10_random_bytes() -> None:
+    with pytest.raises(OverflowError):
+        _speedups.uuid7_text(-1, bytes(10))
+    with pytest.raises(OverflowError):
+        _speedups.uuid7_text(1 << 64, bytes(10))
+    for entropy in (bytes(9), bytearray(10), "0123456789"):
+        with pytest.raises(ValueError, match="at least 10"):
+            _speedups.uuid7_text(0, entropy)  # type: ignore[arg-type]

@@ -8,10 +8,12 @@ JSON)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import enum
 import io
 import random
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -201,8 +203,8 @@ def test_check_no_biometrics_takes_any_json_value() -> None:
     for value in ([{"fingerprint": 1}], ({"a": B64_JPEG},), B64_JPEG, MappingProxyType({"face": 1})):
         with pytest.raises(BiometricDataRejected):
             check_no_biometrics(value)
-    for value in ([{"note": "x"}], "x", 1, None, [1, 2], MappingProxyType({"a": 1})):
-        check_no_biometrics(value)
+    for clean in ([{"note": "x"}], "x", 1, None, [1, 2], MappingProxyType({"a": 1})):
+        check_no_biometrics(clean)
 
 
 @pytest.mark.parametrize("make", [bytes, bytearray, memoryview], ids=lambda f: f.__name__)
@@ -369,3 +371,53 @@ def test_check_no_biometrics_sees_joined_keys_and_byte_lists() -> None:
     for value in ([{"faceimage": 1}], list(IMAGES["png"]), JPEG.hex()):
         with pytest.raises(BiometricDataRejected):
             check_no_biometrics(value)
+
+
+def test_a_payload_nested_past_any_recursion_limit_is_walked_to_the_bottom() -> None:
+    deep: Any = {"fingerprint_template": "x"}
+    for _ in range(200_000):
+        deep = [deep]
+    with pytest.raises(BiometricDataRejected):
+        check_no_biometrics(deep)
+
+
+class _AddsToItsParent(Mapping[str, Any]):
+    """A mapping that, when the guard reads it, adds a key to the dict holding it."""
+
+    def __init__(self, parent: dict[str, Any]) -> None:
+        self.parent = parent
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def items(self) -> Any:
+        self.parent["face_image"] = "added behind the guard's back"
+        return {}.items()
+
+
+def test_a_dict_changed_during_the_walk_is_an_error_not_a_pass() -> None:
+    payload: dict[str, Any] = {}
+    payload["x"] = _AddsToItsParent(payload)
+    with pytest.raises(RuntimeError, match="changed size"):
+        check_no_biometrics(payload)
+
+
+def test_the_walk_leaves_every_object_as_it_found_it() -> None:
+    # Reference counts, checked because the walk is C: a leak or a lost reference here
+    # would grow the kiosk's memory on each transaction, or free a value still in use.
+    name, number, inner = "Ali", 10.5, {"amount": 600}
+    payloads = [{"name": name, "fee": [number, inner]}, {"face": name}, [{"note": B64_JPEG}],
+                {"n": float("nan")}, {"e": Holder.RECORD}, {Field.NAME: name}, MappingProxyType({"a": inner})]
+    before = [sys.getrefcount(v) for v in (name, number, inner, *payloads)]
+    for _ in range(100):
+        for payload in payloads:
+            with contextlib.suppress(BiometricDataRejected, PayloadError):
+                check_no_biometrics(payload)
+    del payload
+    assert [sys.getrefcount(v) for v in (name, number, inner, *payloads)] == before
