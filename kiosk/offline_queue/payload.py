@@ -11,8 +11,9 @@ text, a subclass of str, dict or list through its base type, an Enum member as i
 
 The guard catches slips, not a caller set on hiding data: bytes under a neutral key in an
 encoding it does not read (compressed, encrypted, split across short strings) pass.  This
-module walks the payload; what a biometric key looks like is :mod:`.biometric_keys`, what an
-image looks like in JSON is :mod:`.image_sniff`.
+module decides what the walk finds (the walk itself is the C loop of :mod:`._speedups`, which
+calls back here); what a biometric key looks like is :mod:`.biometric_keys`, what an image
+looks like in JSON is :mod:`.image_sniff`.
 """
 
 from __future__ import annotations
