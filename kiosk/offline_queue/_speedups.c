@@ -20,7 +20,8 @@ static PyObject *on_keys;       /* on_keys(node): a dict with a key not in clean
 static PyObject *on_long_str;   /* on_long_str(text): a str of at least min_chars */
 static PyObject *on_long_list;  /* on_long_list(node): a list or tuple of at least min_items */
 static PyObject *on_bad_float;  /* on_bad_float(number): NaN or infinite */
-static PyObject *on_other;      /* on_other(value, stack): no exact JSON type; may push */
+static PyObject *on_other;      /* on_other(value, stack): no exact JSON type; may push a
+                                   dict, list or tuple */
 static Py_ssize_t min_chars, min_items;
 
 static PyObject *
@@ -113,11 +114,11 @@ walk_dict(PyObject *node, PyObject *stack)
 static int
 walk_sequence(PyObject *node, PyObject *stack)
 {
-    /* node is an exact list or tuple: only those go on the stack */
     if (Py_SIZE(node) >= min_items && call_hook(on_long_list, node) < 0)
         return -1;
     int is_list = PyList_CheckExact(node);
-    for (Py_ssize_t i = 0; i < Py_SIZE(node); i++) {  /* the size is read again: a hook may change a list */
+    /* the size is read at each step: a hook may change a list */
+    for (Py_ssize_t i = 0; i < Py_SIZE(node); i++) {
         PyObject *value = is_list ? PyList_GET_ITEM(node, i) : PyTuple_GET_ITEM(node, i);
         Py_INCREF(value);
         int err = visit(value, stack);
@@ -161,7 +162,16 @@ walk(PyObject *self, PyObject *payload)
             Py_DECREF(node);
             goto fail;
         }
-        int err = PyDict_CheckExact(node) ? walk_dict(node, stack) : walk_sequence(node, stack);
+        int err;
+        if (PyDict_CheckExact(node))
+            err = walk_dict(node, stack);
+        else if (PyList_CheckExact(node) || PyTuple_CheckExact(node))
+            err = walk_sequence(node, stack);
+        else {  /* only a hook could have pushed it */
+            PyErr_Format(PyExc_TypeError, "walk: a hook put a %.100s on the stack",
+                         Py_TYPE(node)->tp_name);
+            err = -1;
+        }
         Py_DECREF(node);
         if (err < 0)
             goto fail;

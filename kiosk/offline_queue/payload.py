@@ -141,8 +141,9 @@ def _bad_float(number: float) -> None:
 # settle alone: a dict with a key not yet seen clean, a string of IMAGE_MIN_CHARS or more, a
 # list or tuple of IMAGE_MIN_ITEMS or more, a NaN or infinite float, a value of no exact JSON
 # type (which _check_other may turn into a dict, list or tuple on the stack).
-_speedups.set_walk_hooks(_CLEAN_KEYS, _check_keys, _long_str, _long_list, _bad_float,
-                         _check_other, IMAGE_MIN_CHARS, IMAGE_MIN_ITEMS)
+WALK_HOOKS = (_CLEAN_KEYS, _check_keys, _long_str, _long_list, _bad_float, _check_other,
+              IMAGE_MIN_CHARS, IMAGE_MIN_ITEMS)
+_speedups.set_walk_hooks(*WALK_HOOKS)
 
 #: ``check_no_biometrics(payload)``: raise BiometricDataRejected if a (JSON-serialisable)
 #: payload has a biometric-looking key at any depth or a long string or list holding an

@@ -21,7 +21,9 @@ import orjson
 import pytest
 from PIL import Image
 
+from kiosk.offline_queue import _speedups
 from kiosk.offline_queue.payload import (
+    WALK_HOOKS,
     BiometricDataRejected,
     PayloadError,
     check_no_biometrics,
@@ -421,3 +423,15 @@ def test_the_walk_leaves_every_object_as_it_found_it() -> None:
                 check_no_biometrics(payload)
     del payload
     assert [sys.getrefcount(v) for v in (name, number, inner, *payloads)] == before
+
+
+def test_a_hook_that_puts_a_non_container_on_the_stack_is_an_error_not_a_crash() -> None:
+    def pushes_text(value: Any, stack: list[Any]) -> None:
+        stack.append("not a container")
+
+    _speedups.set_walk_hooks(*WALK_HOOKS[:5], pushes_text, *WALK_HOOKS[6:])
+    try:
+        with pytest.raises(TypeError, match="a hook put a str on the stack"):
+            check_no_biometrics({"x": object()})
+    finally:
+        _speedups.set_walk_hooks(*WALK_HOOKS)
