@@ -96,14 +96,23 @@ def _check_keys(node: dict[Any, Any]) -> None:
             _CLEAN_KEYS.add(key)
 
 
+def _refuse_image(text: str) -> None:
+    if is_image(text):
+        raise BiometricDataRejected(_IMAGE_REFUSED)
+
+
+def _refuse_image_list(items: list[Any] | tuple[Any, ...]) -> None:
+    if is_image_list(items):
+        raise BiometricDataRejected(_IMAGE_REFUSED)
+
+
 def _check_other(value: Any, stack: list[Any]) -> None:
     """A value of no exact JSON type, seen as orjson writes it: a subclass of str, dict, list
     or tuple through its base type (orjson reads the object's storage, not its overridden
     methods), an Enum member through its value.  orjson.Fragment (raw JSON) is refused: the
     check cannot see inside it.  Anything else orjson refuses, or writes as a plain scalar."""
     if isinstance(value, str):
-        if is_image(str.__str__(value)):
-            raise BiometricDataRejected(_IMAGE_REFUSED)
+        _refuse_image(str.__str__(value))
     elif isinstance(value, dict):
         stack.append(dict(dict.items(value)))
     elif isinstance(value, list):
@@ -121,16 +130,6 @@ def _check_other(value: Any, stack: list[Any]) -> None:
         )
 
 
-def _long_str(text: str) -> None:
-    if is_image(text):
-        raise BiometricDataRejected(_IMAGE_REFUSED)
-
-
-def _long_list(items: list[Any] | tuple[Any, ...]) -> None:
-    if is_image_list(items):
-        raise BiometricDataRejected(_IMAGE_REFUSED)
-
-
 def _bad_float(number: float) -> None:
     # orjson would write it as null, so the walk that sees every value refuses it here
     # rather than a second encoding (orjson refuses float subclasses itself).
@@ -141,8 +140,8 @@ def _bad_float(number: float) -> None:
 # settle alone: a dict with a key not yet seen clean, a string of IMAGE_MIN_CHARS or more, a
 # list or tuple of IMAGE_MIN_ITEMS or more, a NaN or infinite float, a value of no exact JSON
 # type (which _check_other may turn into a dict, list or tuple on the stack).
-WALK_HOOKS = (_CLEAN_KEYS, _check_keys, _long_str, _long_list, _bad_float, _check_other,
-              IMAGE_MIN_CHARS, IMAGE_MIN_ITEMS)
+WALK_HOOKS = (_CLEAN_KEYS, _check_keys, _refuse_image, _refuse_image_list, _bad_float,
+              _check_other, IMAGE_MIN_CHARS, IMAGE_MIN_ITEMS)
 _speedups.set_walk_hooks(*WALK_HOOKS)
 
 #: ``check_no_biometrics(payload)``: raise BiometricDataRejected if a (JSON-serialisable)
