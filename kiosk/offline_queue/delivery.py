@@ -26,7 +26,6 @@ _MAX_ERROR_CHARS = 300
 #: Runs of digits long enough to be an ID, passport or phone number.
 _LONG_NUMBER = re.compile(r"\d{6,}")
 
-_LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM records"
 #: A record in flight alone when the kiosk stops for this many times is dead-lettered (its
 #: dead reason says "third": change both together).
 CRASH_LIMIT = 3
@@ -152,7 +151,7 @@ class QueueDelivery:
         taken = set(chosen)
         left = next((r[0] for r in fresh if r[0] not in taken), None)
         if left is None:
-            left = fresh[-1][0] + 1 if fresh else conn.execute(_LAST_SEQ).fetchone()[0] + 1
+            left = fresh[-1][0] + 1 if fresh else conn.execute(schema.LARGEST_KEY).fetchone()[0] + 1
         if left != start:
             conn.execute("UPDATE meta SET value = ? WHERE key = 'fresh_from'", (left,))
         self._ids.advance_past(left - 1)  # this owner's next record lands past it (enqueue)

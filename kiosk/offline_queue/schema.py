@@ -49,6 +49,8 @@ FRESH = (
     "seq >= (SELECT value FROM meta WHERE key = 'fresh_from') "
     "AND status = 'pending' AND attempts = 0"
 )
+#: The largest key in the table (0 when empty).
+LARGEST_KEY = "SELECT coalesce(max(seq), 0) FROM records"
 
 
 def keep_fresh_from_reachable(conn: sqlite3.Connection) -> None:
@@ -64,8 +66,8 @@ def keep_fresh_from_reachable(conn: sqlite3.Connection) -> None:
     owner's open.)
     """
     conn.execute(
-        "UPDATE meta SET value = (SELECT coalesce(max(seq), 0) + 1 FROM records) "
-        "WHERE key = 'fresh_from' AND value > (SELECT coalesce(max(seq), 0) + 1 FROM records)"
+        f"UPDATE meta SET value = ({LARGEST_KEY}) + 1 "
+        f"WHERE key = 'fresh_from' AND value > ({LARGEST_KEY}) + 1"
     )
 
 

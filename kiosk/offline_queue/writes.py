@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.errors import QueueError
-from kiosk.offline_queue import crypto, store
+from kiosk.offline_queue import crypto, schema, store
 from kiosk.offline_queue.entropy import take as take_random
 from kiosk.offline_queue.ids import ENTROPY_BYTES, IdMaker
 from kiosk.offline_queue.payload import PayloadError, encode_record
@@ -28,7 +28,7 @@ _COLUMNS = "seq, id, kind, kiosk_id, created_at, status, attempts, next_attempt_
 _INSERT = f"INSERT INTO records ({_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?5, ?6, ?7)"
 #: The key a new id must be past: the largest there, or fresh_from's if that stands higher.
 KEYS_USED = (
-    "SELECT max((SELECT coalesce(max(seq), 0) FROM records), "
+    f"SELECT max(({schema.LARGEST_KEY}), "
     "coalesce((SELECT value FROM meta WHERE key = 'fresh_from'), 0) - 1)"
 )
 #: Times enqueue makes a new key after another writer took the one it made.
