@@ -6,10 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from kiosk.offline_queue import ids
 
 from .conftest import KEY_HEX
 
@@ -129,10 +132,6 @@ def test_the_kiosk_started_beside_another_owner_takes_over_when_it_goes(open_que
 def test_records_made_after_a_take_over_are_claimed(open_queue: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # The owner that left had claimed past records made with its clock a minute ahead: the
     # new owner's own records must land past them, where its claims look.
-    import time
-
-    from kiosk.offline_queue import ids
-
     sync_cli = open_queue()
     monkeypatch.setattr(sync_cli, "_ids", ids.IdMaker(clock_ns=lambda: time.time_ns() + 60_000_000_000))
     ahead = sync_cli.enqueue("tx", {})
